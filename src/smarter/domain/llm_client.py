@@ -1,0 +1,335 @@
+"""The LLMClient: a customer's chat client, its hosts and URLs, and its deployment state.
+
+The fields are those of seed 003; the properties follow its contract and its examples.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import msgspec
+
+from smarter.domain.account_number import AccountNumber
+from smarter.domain.custom_domain import CustomDomain
+from smarter.domain.environments import Platform
+from smarter.domain.errors import InvalidValue
+from smarter.domain.hashed_id import encode_hashed_id
+from smarter.domain.host_router import HostKind, HostRouter
+from smarter.domain.hostnames import MAX_LABEL_LENGTH
+from smarter.domain.status import (
+    DnsVerificationStatus,
+    StatusEvent,
+    StatusField,
+    TlsCertificateIssuanceStatus,
+    dns_transition,
+    tls_transition,
+)
+from smarter.domain.validators import validate_client_name, validate_semver, validate_url
+
+_NOT_IN_LABEL = re.compile(r"[^a-z0-9-]+")
+_HYPHENS = re.compile(r"-{2,}")
+_URL_FIELDS = ("app_info_url", "app_background_image_url", "app_logo_url")
+_PROVIDER = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+MAX_TOKENS_LIMIT = 1_000_000
+
+
+class ClientMode(enum.StrEnum):
+    SANDBOX = "sandbox"
+    DEFAULT = "default"
+    CUSTOM = "custom"
+    UNKNOWN = "unknown"
+
+
+def dns_label(raw: str, field: str = "name") -> str:
+    """One RFC 1034 label from a name: lower case, `[a-z0-9-]`, hyphens tidied, 63 at most."""
+    label = _NOT_IN_LABEL.sub("-", raw.lower().replace("_", "-"))
+    label = _HYPHENS.sub("-", label).strip("-")[:MAX_LABEL_LENGTH].rstrip("-")
+    if not label:
+        raise InvalidValue(field, f"'{raw}' has no letters or digits to make a host name from")
+    return label
+
+
+@functools.lru_cache(maxsize=16)
+def router_for(platform: Platform) -> HostRouter:
+    return HostRouter(platform)
+
+
+class LLMClient(msgspec.Struct, kw_only=True):
+    platform: Platform
+    account_number: AccountNumber
+    owner_username: str
+    owner_is_admin: bool
+    name: str
+    id: int | None = None
+    owner_id: int | None = None
+    description: str = ""
+    version: str = "1.0.0"
+    annotations: dict[str, str] = msgspec.field(default_factory=dict)
+    tags: list[str] = msgspec.field(default_factory=list)
+    deployed: bool = False
+    provider: str = "openai"
+    default_model: str = "gpt-4o-mini"
+    default_system_role: str = "You are a helpful assistant."
+    default_temperature: float = 0.7
+    default_max_tokens: int = 1024
+    app_name: str = ""
+    app_assistant: str = ""
+    app_welcome_message: str = ""
+    app_example_prompts: list[str] = msgspec.field(default_factory=list)
+    app_placeholder: str = ""
+    app_info_url: str | None = None
+    app_background_image_url: str | None = None
+    app_logo_url: str | None = None
+    app_file_attachment: bool = False
+    dns_verification_status: DnsVerificationStatus = DnsVerificationStatus.NOT_VERIFIED
+    tls_certificate_issuance_status: TlsCertificateIssuanceStatus = (
+        TlsCertificateIssuanceStatus.NO_CERTIFICATE
+    )
+    custom_domain: CustomDomain | None = None
+    functions: list[str] = msgspec.field(default_factory=list)
+    cors_origins: list[str] = msgspec.field(default_factory=list)
+    active_api_keys: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    # Status changes made since the client was loaded; the repository stores and clears them.
+    events: list[StatusEvent] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check every rule of the fields; call again after changing them in place."""
+        validate_client_name(self.name)
+        validate_semver(self.version)
+        self.rfc1034_compliant_name  # noqa: B018 - raises when no host name can be made
+        for field in _URL_FIELDS:
+            value = getattr(self, field)
+            if value is not None:
+                validate_url(value, field)
+        for origin in self.cors_origins:
+            validate_url(origin, "cors_origins")
+        if not _PROVIDER.fullmatch(self.provider):
+            raise InvalidValue("provider", f"'{self.provider}' is not a provider name")
+        if not self.default_model.strip():
+            raise InvalidValue("default_model", "must not be empty")
+        if not 0.0 <= self.default_temperature <= 2.0:
+            raise InvalidValue("default_temperature", "must be between 0.0 and 2.0")
+        if not 1 <= self.default_max_tokens <= MAX_TOKENS_LIMIT:
+            raise InvalidValue("default_max_tokens", f"must be between 1 and {MAX_TOKENS_LIMIT}")
+        if any(not tag.strip() or len(tag) > 64 for tag in self.tags):
+            raise InvalidValue("tags", "each tag is 1 to 64 characters")
+
+    # -- names and hosts ------------------------------------------------------------------
+
+    @property
+    def hashed_id(self) -> str | None:
+        return None if self.id is None else encode_hashed_id(self.id)
+
+    @property
+    def rfc1034_compliant_name(self) -> str:
+        """`example` for the account admin's client, `example.user123` for anyone else's."""
+        if self.owner_is_admin:
+            return dns_label(self.name)
+        return f"{dns_label(self.name)}.{dns_label(self.owner_username, 'owner_username')}"
+
+    @property
+    def base_api_domain(self) -> str:
+        return self.platform.base_api_domain
+
+    @property
+    def base_default_host(self) -> str:
+        return f".{self.account_number}.{self.base_api_domain}"
+
+    @property
+    def default_host(self) -> str:
+        return self.rfc1034_compliant_name + self.base_default_host
+
+    @property
+    def default_url(self) -> str:
+        return f"{self.platform.scheme}://{self.default_host}"
+
+    @property
+    def custom_host(self) -> str | None:
+        if self.custom_domain is None:
+            return None
+        return f"{self.rfc1034_compliant_name}.{self.custom_domain.domain_name}"
+
+    @property
+    def custom_url(self) -> str | None:
+        host = self.custom_host
+        return None if host is None else f"{self.platform.scheme}://{host}"
+
+    @property
+    def sandbox_host(self) -> str:
+        return self.platform.console_domain
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"{self._console_url}/workbench/llm-clients/{self.hashed_id}/"
+
+    @property
+    def manifest_url(self) -> str:
+        return f"{self.sandbox_url}manifest/"
+
+    @property
+    def url_chat_config(self) -> str:
+        return f"{self._console_url}/api/v1/llm-clients/{self.id}/config/"
+
+    @property
+    def url_llm_client(self) -> str:
+        return f"{self._console_url}/api/v1/llm-clients/{self.id}/prompt/"
+
+    @property
+    def _console_url(self) -> str:
+        return f"{self.platform.scheme}://{self.platform.console_domain}"
+
+    @property
+    def _serves_custom_host(self) -> bool:
+        return self.deployed and self.custom_domain is not None and self.custom_domain.is_verified
+
+    @property
+    def hostname(self) -> str:
+        """Custom host when deployed on a verified domain, else default when deployed, else sandbox."""
+        if self._serves_custom_host:
+            return self.custom_host or ""
+        return self.default_host if self.deployed else self.sandbox_host
+
+    @property
+    def url(self) -> str:
+        if self._serves_custom_host:
+            return self.custom_url or ""
+        return self.default_url if self.deployed else self.sandbox_url
+
+    def mode(self, url: str) -> ClientMode:
+        """Which of this client's faces `url` addresses. Never raises."""
+        try:
+            parts = urlsplit(url)
+            netloc = parts.netloc.rpartition("@")[2]
+        except ValueError:
+            return ClientMode.UNKNOWN
+        if not netloc:
+            return ClientMode.UNKNOWN
+        host = router_for(self.platform).resolve(netloc)
+        if host.environment not in (None, self.platform.environment):
+            return ClientMode.UNKNOWN
+        if host.kind is HostKind.CONSOLE:
+            return ClientMode.SANDBOX
+        if host.kind is HostKind.API:
+            own_api_path = f"/api/v1/llm-clients/{self.id}/"
+            is_own = self.id is not None and parts.path.startswith(own_api_path)
+            return ClientMode.SANDBOX if is_own else ClientMode.UNKNOWN
+        if host.kind is HostKind.CLIENT and (
+            host.account_number == self.account_number
+            and host.llm_client_name == self.rfc1034_compliant_name
+        ):
+            return ClientMode.DEFAULT
+        if host.kind is HostKind.CUSTOM_DOMAIN and host.host.split(":")[0] == self.custom_host:
+            return ClientMode.CUSTOM
+        return ClientMode.UNKNOWN
+
+    # -- readiness, authentication, prompt ------------------------------------------------
+
+    @property
+    def is_provisioned(self) -> bool:
+        """Deployed, with its host verified and its certificate issued: it may serve chat."""
+        return (
+            self.deployed
+            and self.dns_verification_status is DnsVerificationStatus.VERIFIED
+            and self.tls_certificate_issuance_status is TlsCertificateIssuanceStatus.ISSUED
+        )
+
+    @property
+    def ready(self) -> bool:
+        """Seed 003: ready in sandbox mode, or when deployed, verified and certified."""
+        return self.mode(self.url) is ClientMode.SANDBOX or self.is_provisioned
+
+    @property
+    def is_authentication_required(self) -> bool:
+        return self.active_api_keys > 0
+
+    @property
+    def default_system_role_enhanced(self) -> str:
+        return self.system_role_at(datetime.now(UTC))
+
+    def system_role_at(self, now: datetime) -> str:
+        """Seed 003: `2024-06-01 12:00:00 System: You are a helpful assistant.`"""
+        return f"{now:%Y-%m-%d %H:%M:%S} System: {self.default_system_role}"
+
+    # -- desired and observed state -------------------------------------------------------
+
+    def request_deployment(self, at: datetime, reason: str = "deploy requested") -> bool:
+        """Record the wish to be deployed; False when it already was."""
+        return self._set_deployed(True, at, reason)
+
+    def request_undeployment(self, at: datetime, reason: str = "undeploy requested") -> bool:
+        return self._set_deployed(False, at, reason)
+
+    def _set_deployed(self, deployed: bool, at: datetime, reason: str) -> bool:
+        if self.deployed is deployed:
+            return False
+        self.events.append(
+            StatusEvent(
+                at=at,
+                field=StatusField.DEPLOYED,
+                from_status=str(self.deployed).lower(),
+                to_status=str(deployed).lower(),
+                reason=reason,
+            )
+        )
+        self.deployed = deployed
+        return True
+
+    def move_dns(self, target: DnsVerificationStatus, reason: str, at: datetime) -> None:
+        self.events.append(dns_transition(self.dns_verification_status, target, reason, at))
+        self.dns_verification_status = target
+
+    def move_tls(self, target: TlsCertificateIssuanceStatus, reason: str, at: datetime) -> None:
+        self.events.append(
+            tls_transition(self.tls_certificate_issuance_status, target, reason, at)
+        )
+        self.tls_certificate_issuance_status = target
+
+    def reset_statuses(self, reason: str, at: datetime) -> None:
+        """Back to `Not Verified` / `No Certificate` after a teardown."""
+        if self.dns_verification_status is not DnsVerificationStatus.NOT_VERIFIED:
+            self.move_dns(DnsVerificationStatus.NOT_VERIFIED, reason, at)
+        if self.tls_certificate_issuance_status is not TlsCertificateIssuanceStatus.NO_CERTIFICATE:
+            self.move_tls(TlsCertificateIssuanceStatus.NO_CERTIFICATE, reason, at)
+
+    def clone(
+        self,
+        new_name: str | None = None,
+        new_version: str | None = None,
+        owner: tuple[int | None, str, bool] | None = None,
+    ) -> LLMClient:
+        """Same configuration under a new name (default `<name>-copy`), not deployed."""
+        owner_id, username, is_admin = owner or (
+            self.owner_id,
+            self.owner_username,
+            self.owner_is_admin,
+        )
+        return msgspec.structs.replace(
+            self,
+            id=None,
+            name=new_name or f"{self.name}-copy",
+            version=new_version or self.version,
+            owner_id=owner_id,
+            owner_username=username,
+            owner_is_admin=is_admin,
+            annotations=dict(self.annotations),
+            tags=list(self.tags),
+            app_example_prompts=list(self.app_example_prompts),
+            functions=list(self.functions),
+            cors_origins=list(self.cors_origins),
+            deployed=False,
+            dns_verification_status=DnsVerificationStatus.NOT_VERIFIED,
+            tls_certificate_issuance_status=TlsCertificateIssuanceStatus.NO_CERTIFICATE,
+            active_api_keys=0,
+            created_at=None,
+            updated_at=None,
+            events=[],
+        )
