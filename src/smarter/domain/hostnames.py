@@ -31,7 +31,8 @@ def split_host_header(raw: str) -> HostHeader | str:
     name, sep, port_text = value.rpartition(":")
     if not sep:
         name, port = value, None
-    elif not port_text.isdigit() or not 0 < int(port_text) < 65536:
+    elif not port_text.isdigit() or len(port_text) > 5 or not 0 < int(port_text) < 65536:
+        # The length check keeps int() away from digit strings past its conversion limit.
         return f"'{port_text}' is not a port"
     else:
         port = int(port_text)
@@ -52,9 +53,7 @@ def hostname_problem(name: str) -> str | None:
         if len(label) > MAX_LABEL_LENGTH:
             return f"the label '{label[:20]}...' is longer than {MAX_LABEL_LENGTH} characters"
         if not _LABEL.fullmatch(label):
-            return (
-                f"the label '{label}' may only hold a-z, 0-9 and inner hyphens (RFC 1123)"
-            )
+            return f"the label '{label}' may only hold a-z, 0-9 and inner hyphens (RFC 1123)"
     return None
 
 

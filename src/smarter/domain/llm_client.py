@@ -58,19 +58,18 @@ def router_for(platform: Platform) -> HostRouter:
     return HostRouter(platform)
 
 
-class LLMClient(msgspec.Struct, kw_only=True):
-    platform: Platform
-    account_number: AccountNumber
-    owner_username: str
-    owner_is_admin: bool
+class LLMClientSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the customer sets: the name, the model settings and the UI settings (seed 003).
+
+    It is the body of create and patch requests and of a manifest, and the part of a stored
+    client that the customer owns; everything else on LLMClient is identity or state.
+    """
+
     name: str
-    id: int | None = None
-    owner_id: int | None = None
     description: str = ""
     version: str = "1.0.0"
     annotations: dict[str, str] = msgspec.field(default_factory=dict)
     tags: list[str] = msgspec.field(default_factory=list)
-    deployed: bool = False
     provider: str = "openai"
     default_model: str = "gpt-4o-mini"
     default_system_role: str = "You are a helpful assistant."
@@ -85,27 +84,16 @@ class LLMClient(msgspec.Struct, kw_only=True):
     app_background_image_url: str | None = None
     app_logo_url: str | None = None
     app_file_attachment: bool = False
-    dns_verification_status: DnsVerificationStatus = DnsVerificationStatus.NOT_VERIFIED
-    tls_certificate_issuance_status: TlsCertificateIssuanceStatus = (
-        TlsCertificateIssuanceStatus.NO_CERTIFICATE
-    )
-    custom_domain: CustomDomain | None = None
     functions: list[str] = msgspec.field(default_factory=list)
     cors_origins: list[str] = msgspec.field(default_factory=list)
-    active_api_keys: int = 0
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    # Status changes made since the client was loaded; the repository stores and clears them.
-    events: list[StatusEvent] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.validate()
 
     def validate(self) -> None:
-        """Check every rule of the fields; call again after changing them in place."""
         validate_client_name(self.name)
         validate_semver(self.version)
-        self.rfc1034_compliant_name  # noqa: B018 - raises when no host name can be made
+        dns_label(self.name)
         for field in _URL_FIELDS:
             value = getattr(self, field)
             if value is not None:
@@ -122,6 +110,40 @@ class LLMClient(msgspec.Struct, kw_only=True):
             raise InvalidValue("default_max_tokens", f"must be between 1 and {MAX_TOKENS_LIMIT}")
         if any(not tag.strip() or len(tag) > 64 for tag in self.tags):
             raise InvalidValue("tags", "each tag is 1 to 64 characters")
+
+    @property
+    def spec(self) -> LLMClientSpec:
+        """Just the customer's settings, e.g. to store them or to clone them."""
+        names = msgspec.structs.fields(LLMClientSpec)
+        return LLMClientSpec(**{f.name: getattr(self, f.name) for f in names})
+
+
+class LLMClient(LLMClientSpec, kw_only=True):
+    platform: Platform
+    account_number: AccountNumber
+    owner_username: str
+    owner_is_admin: bool
+    id: int | None = None
+    owner_id: int | None = None
+    deployed: bool = False
+    dns_verification_status: DnsVerificationStatus = DnsVerificationStatus.NOT_VERIFIED
+    tls_certificate_issuance_status: TlsCertificateIssuanceStatus = (
+        TlsCertificateIssuanceStatus.NO_CERTIFICATE
+    )
+    custom_domain: CustomDomain | None = None
+    active_api_keys: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    # Status changes made since the client was loaded; the repository stores and clears them.
+    events: list[StatusEvent] = msgspec.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.validate()
+        self.rfc1034_compliant_name  # noqa: B018 - raises when no host name can be made
+
+    def with_spec(self, spec: LLMClientSpec) -> LLMClient:
+        """This client with the customer's settings replaced (validated again)."""
+        return msgspec.structs.replace(self, **msgspec.structs.asdict(spec))
 
     # -- names and hosts ------------------------------------------------------------------
 
@@ -193,7 +215,7 @@ class LLMClient(msgspec.Struct, kw_only=True):
 
     @property
     def hostname(self) -> str:
-        """Custom host when deployed on a verified domain, else default when deployed, else sandbox."""
+        """Custom host if deployed on a verified domain, else default if deployed, else sandbox."""
         if self._serves_custom_host:
             return self.custom_host or ""
         return self.default_host if self.deployed else self.sandbox_host
@@ -288,9 +310,7 @@ class LLMClient(msgspec.Struct, kw_only=True):
         self.dns_verification_status = target
 
     def move_tls(self, target: TlsCertificateIssuanceStatus, reason: str, at: datetime) -> None:
-        self.events.append(
-            tls_transition(self.tls_certificate_issuance_status, target, reason, at)
-        )
+        self.events.append(tls_transition(self.tls_certificate_issuance_status, target, reason, at))
         self.tls_certificate_issuance_status = target
 
     def reset_statuses(self, reason: str, at: datetime) -> None:

@@ -18,7 +18,8 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     base = f"{settings.platform.scheme}://{settings.platform.console_domain}"
     print(f"Smarter ({settings.environment.value}) on http://{settings.bind_host}:{settings.port}")
     print(f"  console: {base}/")
-    print(f"  try:     curl '{base}/api/v1/hosts/resolve?host=example.3141-5926-5359.api.localhost:{settings.local_port}'")
+    example = f"example.3141-5926-5359.api.localhost:{settings.local_port}"
+    print(f"  try:     curl '{base}/api/v1/hosts/resolve?host={example}'")
     uvicorn.run(app, host=settings.bind_host, port=settings.port, log_level=settings.log_level)
     return 0
 

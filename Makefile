@@ -1,0 +1,10 @@
+.PHONY: run test bench-hosts
+
+run:  ## start the platform (embedded default) on http://localhost:9357
+	scripts/run.sh
+
+test:  ## lint, type-check, check the import contracts and run every test
+	scripts/test.sh
+
+bench-hosts:  ## host resolution with 10 clients against 100,000 clients + 10,000 domains
+	scripts/venv.sh && .venv/bin/python bench/host_resolution.py

@@ -1,0 +1,69 @@
+"""Custom domains: register, list, read, verify and delete (admins change them)."""
+
+from __future__ import annotations
+
+from smarter.application.access import require_admin
+from smarter.application.ports import UnitOfWork, VerifyCustomDomain
+from smarter.domain.accounts import Principal
+from smarter.domain.custom_domain import CustomDomain
+from smarter.domain.errors import Conflict
+
+
+class RegisterCustomDomain:
+    """Register a domain; the worker creates its zone and the verification marker."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, domain_name: str) -> CustomDomain:
+        require_admin(principal, "register custom domains")
+        domain = await self._uow.domains.add(
+            CustomDomain(domain_name=domain_name, account_number=principal.account_number)
+        )
+        assert domain.id is not None
+        self._uow.outbox.add(VerifyCustomDomain(domain_id=domain.id))
+        await self._uow.commit()
+        return domain
+
+
+class ListCustomDomains:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal) -> list[CustomDomain]:
+        return await self._uow.domains.list(principal.account_number)
+
+
+class GetCustomDomain:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, domain_id: int) -> CustomDomain:
+        return await self._uow.domains.get(principal.account_number, domain_id)
+
+
+class RequestDomainVerification:
+    """Ask the worker to check the domain's delegation again now."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, domain_id: int) -> CustomDomain:
+        require_admin(principal, "verify custom domains")
+        domain = await self._uow.domains.get(principal.account_number, domain_id)
+        self._uow.outbox.add(VerifyCustomDomain(domain_id=domain_id))
+        await self._uow.commit()
+        return domain
+
+
+class DeleteCustomDomain:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, principal: Principal, domain_id: int) -> None:
+        require_admin(principal, "delete custom domains")
+        domain = await self._uow.domains.get(principal.account_number, domain_id)
+        if await self._uow.domains.is_attached(domain_id):
+            raise Conflict(f"{domain.domain_name} is attached to an LLMClient; detach it first")
+        await self._uow.domains.delete(domain)
+        await self._uow.commit()

@@ -1,0 +1,83 @@
+"""Accounts, their users and the credentials they hold."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import msgspec
+
+from smarter.domain.account_number import AccountNumber
+from smarter.domain.errors import InvalidValue
+
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+
+
+def validate_username(raw: str) -> str:
+    """Lower-case user names; they end up as a host label for non-admin owners."""
+    if not raw.isascii() or not _USERNAME.fullmatch(raw):
+        raise InvalidValue(
+            "username", f"'{raw}' must be 1-63 of a-z, 0-9, '_', '.', '-', starting alphanumeric"
+        )
+    return raw
+
+
+class Account(msgspec.Struct, kw_only=True):
+    account_number: AccountNumber
+    name: str = ""
+    id: int | None = None
+    created_at: datetime | None = None
+
+
+class User(msgspec.Struct, kw_only=True):
+    account_number: AccountNumber
+    username: str
+    is_account_admin: bool = False
+    email: str = ""
+    id: int | None = None
+    created_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        validate_username(self.username)
+
+
+class Principal(msgspec.Struct, frozen=True, kw_only=True):
+    """Who is calling the console API: a user of one account, found by their token."""
+
+    user_id: int
+    username: str
+    account_number: AccountNumber
+    is_account_admin: bool
+    token_id: int
+
+
+class AccountToken(msgspec.Struct, kw_only=True):
+    """A console API credential of one user; only its hash and a display prefix are kept."""
+
+    user_id: int
+    name: str
+    digest: str
+    display_prefix: str
+    id: int | None = None
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class LLMClientAPIKey(msgspec.Struct, kw_only=True):
+    """A key a deployed client may require in `x-api-key`; stored as a hash."""
+
+    llm_client_id: int
+    name: str
+    digest: str
+    display_prefix: str
+    id: int | None = None
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
