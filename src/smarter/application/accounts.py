@@ -7,8 +7,9 @@ import msgspec
 from smarter.application.access import require_admin
 from smarter.application.errors import Unauthenticated
 from smarter.application.ports import Clock, UnitOfWork
-from smarter.domain.account_number import AccountNumber
+from smarter.domain.account_number import AccountNumber, generate_account_number
 from smarter.domain.accounts import Account, AccountToken, Principal, User
+from smarter.domain.errors import NotFound
 from smarter.domain.secrets import hash_secret, new_secret
 
 
@@ -57,7 +58,7 @@ class CreateAccount:
     ) -> CreatedAccount:
         now = self._clock.now()
         account = await self._uow.accounts.add(
-            Account(account_number=number or AccountNumber.generate(), name=name, created_at=now)
+            Account(account_number=number or generate_account_number(), name=name, created_at=now)
         )
         admin = await self._uow.users.add(
             User(
@@ -167,3 +168,24 @@ class Authenticate:
         if principal is None:
             raise Unauthenticated("the token is not valid")
         return principal
+
+
+class ActAs:
+    """The principal an operator's CLI command acts as: a named user, or the first admin."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(self, account: AccountNumber, username: str | None = None) -> Principal:
+        await self._uow.accounts.get(account)
+        users = sorted(await self._uow.users.list(account), key=lambda u: u.id or 0)
+        for user in users:
+            if (user.username == username) if username else user.is_account_admin:
+                assert user.id is not None
+                return Principal(
+                    user_id=user.id,
+                    username=user.username,
+                    account_number=account,
+                    is_account_admin=user.is_account_admin,
+                )
+        raise NotFound(f"no user {username or '(admin)'} in account {account}")

@@ -6,20 +6,22 @@ from smarter.application.access import require_admin
 from smarter.application.ports import UnitOfWork, VerifyCustomDomain
 from smarter.domain.accounts import Principal
 from smarter.domain.custom_domain import CustomDomain
-from smarter.domain.errors import Conflict
+from smarter.domain.environments import Platform
+from smarter.domain.errors import Conflict, InvalidValue
 
 
 class RegisterCustomDomain:
     """Register a domain; the worker creates its zone and the verification marker."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWork, platform: Platform) -> None:
+        self._uow, self._root = uow, platform.root_domain
 
     async def __call__(self, principal: Principal, domain_name: str) -> CustomDomain:
         require_admin(principal, "register custom domains")
-        domain = await self._uow.domains.add(
-            CustomDomain(domain_name=domain_name, account_number=principal.account_number)
-        )
+        domain = CustomDomain(domain_name=domain_name, account_number=principal.account_number)
+        if domain.domain_name == self._root or domain.domain_name.endswith(f".{self._root}"):
+            raise InvalidValue("domain_name", f"{self._root} is the platform's own domain")
+        domain = await self._uow.domains.add(domain)
         assert domain.id is not None
         self._uow.outbox.add(VerifyCustomDomain(domain_id=domain.id))
         await self._uow.commit()

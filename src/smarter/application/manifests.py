@@ -62,8 +62,10 @@ def fields_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         raise InvalidValue(sorted(unknown)[0], "is not a manifest section")
     metadata, spec = manifest.get("metadata") or {}, manifest.get("spec") or {}
-    if not isinstance(metadata, Mapping) or not isinstance(spec, Mapping):
-        raise InvalidValue("metadata", "metadata and spec must be mappings")
+    if not isinstance(metadata, Mapping):
+        raise InvalidValue("metadata", "must be a mapping")
+    if not isinstance(spec, Mapping):
+        raise InvalidValue("spec", "must be a mapping")
     for name in metadata:
         if name not in METADATA_FIELDS:
             raise InvalidValue(f"metadata.{name}", "is not a metadata field")

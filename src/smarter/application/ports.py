@@ -14,6 +14,7 @@ import msgspec
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User
 from smarter.domain.custom_domain import CustomDomain
+from smarter.domain.errors import InvalidValue
 from smarter.domain.llm_client import LLMClient
 from smarter.domain.status import StatusEvent
 
@@ -33,6 +34,13 @@ class ClientFilter(msgspec.Struct, frozen=True, kw_only=True):
     tag: str | None = None
     offset: int = 0
     limit: int = 50
+
+    def __post_init__(self) -> None:
+        # Repositories pass these to SQL as they are: a negative OFFSET is a database error.
+        if self.offset < 0:
+            raise InvalidValue("offset", "must be 0 or more")
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
 
 
 class ClientPage(msgspec.Struct, frozen=True, kw_only=True):
@@ -115,13 +123,23 @@ class Outbox(Protocol):
 
 
 class UnitOfWork(Protocol):
-    accounts: Accounts
-    users: Users
-    tokens: AccountTokens
-    clients: LLMClients
-    api_keys: APIKeys
-    domains: CustomDomains
-    outbox: Outbox
+    # Read-only members: an implementation's attributes may then hold its own repository
+    # classes (a settable protocol attribute demands exactly the port's type, so neither the
+    # fakes nor an adapter with concrete attribute types would conform).
+    @property
+    def accounts(self) -> Accounts: ...
+    @property
+    def users(self) -> Users: ...
+    @property
+    def tokens(self) -> AccountTokens: ...
+    @property
+    def clients(self) -> LLMClients: ...
+    @property
+    def api_keys(self) -> APIKeys: ...
+    @property
+    def domains(self) -> CustomDomains: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

@@ -28,12 +28,16 @@ def patched(spec: LLMClientSpec, changes: Mapping[str, Any]) -> LLMClientSpec:
 
 
 def _split(message: str) -> tuple[str, str]:
-    # msgspec says e.g. "Expected `int`, got `str` - at `$.default_max_tokens`".
-    text, sep, where = message.rpartition(" - at `$.")
+    # msgspec says e.g. "Expected `int`, got `str` - at `$.default_max_tokens`", or for a
+    # mapping's key "Expected `str`, got `int` - at `key` in `$.annotations`".
+    text, sep, where = message.partition(" - at ")
     if not sep:
         if message.startswith("Object contains unknown field"):
             return message.split("`")[1], "is not a field of an LLMClient"
         if message.startswith("Object missing required field"):
             return message.split("`")[1], "is required"
         return "body", message
-    return where.rstrip("`").split("[")[0].split(".")[0], text
+    if where.startswith("`key`"):
+        text += " (in a key)"
+    field = where.rpartition("`$")[2].strip("`.").split("[")[0].split(".")[0]
+    return field or "body", text

@@ -48,7 +48,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     username: str
     account_number: AccountNumber
     is_account_admin: bool
-    token_id: int
+    token_id: int | None = None  # None when an operator acts through the CLI
 
 
 class AccountToken(msgspec.Struct, kw_only=True):

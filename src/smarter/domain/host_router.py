@@ -11,7 +11,7 @@ import enum
 
 import msgspec
 
-from smarter.domain.account_number import AccountNumber
+from smarter.domain.account_number import is_account_number
 from smarter.domain.environments import (
     LOCAL_HOSTNAMES,
     PREFIXED_ENVIRONMENTS,
@@ -109,7 +109,7 @@ class HostRouter:
         if len(labels) < 2 or len(labels) > 3:
             return invalid
         *name_labels, account = labels
-        if not AccountNumber.is_valid(account):
+        if not is_account_number(account):
             return msgspec.structs.replace(
                 invalid, reason=f"'{account}' is not an account number (####-####-####)"
             )

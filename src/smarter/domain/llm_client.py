@@ -5,6 +5,7 @@ The fields are those of seed 003; the properties follow its contract and its exa
 
 from __future__ import annotations
 
+import copy
 import enum
 import functools
 import re
@@ -115,7 +116,7 @@ class LLMClientSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     def spec(self) -> LLMClientSpec:
         """Just the customer's settings, e.g. to store them or to clone them."""
         names = msgspec.structs.fields(LLMClientSpec)
-        return LLMClientSpec(**{f.name: getattr(self, f.name) for f in names})
+        return LLMClientSpec(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in names})
 
 
 class LLMClient(LLMClientSpec, kw_only=True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import urlsplit
 
@@ -17,7 +18,6 @@ _SEMVER = re.compile(
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
 )
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
 
 def validate_client_name(raw: str, field: str = "name") -> str:
@@ -54,6 +54,14 @@ def validate_url(raw: str, field: str) -> str:
     if parts.scheme not in ("http", "https"):
         raise InvalidValue(field, f"'{raw}' must start with http:// or https://")
     host = (parts.hostname or "").removesuffix(".")
-    if port == 0 or not host or (not _IPV4.fullmatch(host) and hostname_problem(host)):
+    if port == 0 or not host or (not _is_ip_address(host) and hostname_problem(host)):
         raise InvalidValue(field, f"'{raw}' has no valid host")
     return raw
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -6,9 +6,10 @@ hand the result to the container.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from smarter.domain.environments import Environment, Platform
@@ -37,6 +38,8 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     llm_timeout_seconds: float = 60.0
+    # Extra OpenAI-compatible providers: {"name": {"base_url": "...", "api_key": "..."}}.
+    llm_providers: dict[str, dict[str, str]] = field(default_factory=dict)
     log_level: str = "info"
 
     @property
@@ -77,6 +80,15 @@ def _hostname(raw: str) -> str:
     return normalize_hostname("value", raw)
 
 
+def _providers(raw: str) -> dict[str, dict[str, str]]:
+    value = json.loads(raw) if raw.strip() else {}
+    if not isinstance(value, dict) or not all(
+        isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in value.values()
+    ):
+        raise ValueError('expected JSON like {"name": {"base_url": "...", "api_key": "..."}}')
+    return value
+
+
 def _optional(raw: str) -> str | None:
     return raw.strip() or None
 
@@ -93,6 +105,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "openai_api_key": _optional,
     "openai_base_url": _optional,
     "llm_timeout_seconds": _positive,
+    "llm_providers": _providers,
 }
 
 

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from smarter.domain.account_number import AccountNumber
+from smarter.domain.account_number import (
+    generate_account_number,
+    is_account_number,
+    parse_account_number,
+)
 from smarter.domain.errors import InvalidValue
+
+# Digits that str.isdigit() and re's \d accept, but that are not ASCII.
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "".join(chr(0x0660 + d) for d in range(10)))
+FULLWIDTH_DIGITS = str.maketrans("0123456789", "".join(chr(0xFF10 + d) for d in range(10)))
 
 VALID = ["3141-5926-5359", "1234-5678-9012", "0000-0000-0000", "9999-9999-9999"]
 INVALID = [
@@ -20,46 +28,49 @@ INVALID = [
     "abcd-efgh-ijkl",
     "1234-5678-901a",
     "x1234-5678-9012",
-    "١٢٣٤-٥٦٧٨-٩٠١٢",  # Arabic-Indic digits
-    "１２３４-５６７８-９０１２",  # full-width digits
-    "1234-5678-９０１２",
-    "1234–5678–9012",  # en dashes
+    "1234-5678-9012".translate(ARABIC_INDIC_DIGITS),
+    "1234-5678-9012".translate(FULLWIDTH_DIGITS),
+    "1234-5678-" + "9012".translate(FULLWIDTH_DIGITS),
+    "1234\u20135678\u20139012",  # en dashes
 ]
 
 
 @pytest.mark.parametrize("raw", VALID)
 def test_a_well_formed_account_number_parses_to_itself(raw: str) -> None:
-    number = AccountNumber(raw)
+    number = parse_account_number(raw)
     assert number == raw
     assert isinstance(number, str)
-    assert AccountNumber.is_valid(raw)
+    assert is_account_number(raw)
 
 
 def test_surrounding_whitespace_is_dropped_when_parsing_but_not_when_checking() -> None:
-    assert AccountNumber("  3141-5926-5359\n") == "3141-5926-5359"
-    assert not AccountNumber.is_valid("3141-5926-5359\n")
+    assert parse_account_number("  3141-5926-5359\n") == "3141-5926-5359"
+    assert not is_account_number("3141-5926-5359\n")
 
 
 @pytest.mark.parametrize("raw", INVALID)
 def test_a_malformed_account_number_is_rejected_naming_the_field(raw: str) -> None:
-    assert not AccountNumber.is_valid(raw)
+    assert not is_account_number(raw)
     with pytest.raises(InvalidValue) as caught:
-        AccountNumber(raw)
+        parse_account_number(raw)
     assert caught.value.field == "account_number"
     assert "####-####-####" in caught.value.message
 
 
-@pytest.mark.parametrize("raw", ["١٢٣٤-٥٦٧٨-٩٠١٢", "１２３４-５６７８-９０１２"])
+@pytest.mark.parametrize(
+    "raw",
+    ["1234-5678-9012".translate(ARABIC_INDIC_DIGITS), "1234-5678-9012".translate(FULLWIDTH_DIGITS)],
+)
 def test_unicode_digits_are_not_account_digits(raw: str) -> None:
-    assert not AccountNumber.is_valid(raw)
+    assert not is_account_number(raw)
     with pytest.raises(InvalidValue):
-        AccountNumber(raw)
+        parse_account_number(raw)
 
 
 def test_generated_account_numbers_are_always_valid() -> None:
-    numbers = [AccountNumber.generate() for _ in range(200)]
-    assert all(isinstance(number, AccountNumber) for number in numbers)
-    assert all(AccountNumber.is_valid(number) for number in numbers)
-    assert all(AccountNumber(number) == number for number in numbers)
+    numbers = [generate_account_number() for _ in range(200)]
+    assert all(isinstance(number, str) for number in numbers)
+    assert all(is_account_number(number) for number in numbers)
+    assert all(parse_account_number(number) == number for number in numbers)
     # Twelve random digits: 200 draws that repeat would mean the generator is broken.
     assert len(set(numbers)) > 190

@@ -104,7 +104,7 @@ def test_an_environment_name_parses_whatever_its_case_and_spacing(
 
 
 @pytest.mark.parametrize(
-    "raw", ["", " ", "production", "dev", "staging", "gamma", "alpha.", "lоcal", "local\x00"]
+    "raw", ["", " ", "production", "dev", "staging", "gamma", "alpha.", "l\u043ecal", "local\x00"]
 )
 def test_an_unknown_environment_name_is_an_invalid_value_naming_the_environment(
     raw: str,

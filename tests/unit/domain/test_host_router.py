@@ -275,8 +275,8 @@ INVALID_HOSTS = [
     # Non-ASCII input: only the xn-- form is a host name.
     ("bücher.example.org", "xn--"),
     ("bücher.1234-5678-9012.api.example.com", "xn--"),
-    ("ｌｏｃａｌｈｏｓｔ:9357", "xn--"),
-    ("localhost:٩٣٥٧", "xn--"),
+    ("\uff4c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54:9357", "xn--"),  # full-width
+    ("localhost:\u0669\u0663\u0665\u0667", "xn--"),  # Arabic-Indic digits
     # The original's two-group account number is a bug: three groups of four digits only.
     ("example.1234-5678.api.example.com", "account number"),
     ("example.1234-5678.alpha.api.example.com", "account number"),
@@ -362,7 +362,7 @@ GARBAGE = [
     "\udcff",
     "\ud800.example.org",
     "☃.com",
-    "ｅｘａｍｐｌｅ.com",
+    "\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com",  # full-width
     "\u200b.example.org",
     "exa\u0301mple.org",
     "example.1234-5678-9012.api.example.com:" + "9" * 100,

@@ -1,0 +1,1 @@
+"""The SQL adapter: SQLAlchemy (async) rows, repositories and the unit of work."""

@@ -1,0 +1,85 @@
+"""The embedded default's first start: schema, a demo account and client, and what to try."""
+
+from __future__ import annotations
+
+from dishka import AsyncContainer
+
+from smarter.application import accounts, llm_clients
+from smarter.application.ports import UnitOfWork
+from smarter.domain.account_number import AccountNumber
+from smarter.domain.errors import NotFound
+from smarter.domain.llm_client import LLMClient, LLMClientSpec
+from smarter.entrypoints.settings import Settings
+
+DEMO_ACCOUNT = AccountNumber("3141-5926-5359")
+DEMO_TOKEN_NAME = "demo (printed at start)"
+DEMO_CLIENT = LLMClientSpec(
+    name="stackademy",
+    description="A demo client created on the first start of the embedded platform.",
+    app_name="Stackademy Support Bot",
+    app_assistant="Stan",
+    app_welcome_message="Welcome to Stackademy!",
+    app_example_prompts=["What AI courses do you offer?", "Is your program free?"],
+    app_placeholder="Ask me anything about Stackademy...",
+    app_info_url="https://smarter.sh",
+    tags=["demo"],
+)
+
+
+async def prepare_embedded(settings: Settings) -> None:
+    """Migrate an SQLite database and, with SMARTER_DEMO on, make sure the demo exists."""
+    from smarter.adapters.sql.migrations import upgrade_to_head_async
+    from smarter.entrypoints.wiring import make_container
+
+    if settings.database_url.startswith("sqlite"):
+        await upgrade_to_head_async(settings.database_url)
+    if not settings.demo:
+        return
+    container = make_container(settings)
+    try:
+        async with container() as request:
+            token, client = await _ensure_demo(request)
+    finally:
+        await container.close()
+    print(banner(settings, token, client), flush=True)
+
+
+async def _ensure_demo(request: AsyncContainer) -> tuple[str, LLMClient]:
+    uow: UnitOfWork = await request.get(UnitOfWork)
+    try:
+        await uow.accounts.get(DEMO_ACCOUNT)
+    except NotFound:
+        create = await request.get(accounts.CreateAccount)
+        await create(name="Demo", admin_username="admin", number=DEMO_ACCOUNT)
+    principal = await (await request.get(accounts.ActAs))(DEMO_ACCOUNT)
+    # Only hashes are stored, so each start revokes the last demo token and prints a new one.
+    revoke = await request.get(accounts.RevokeToken)
+    for old in await (await request.get(accounts.ListTokens))(principal):
+        if old.name == DEMO_TOKEN_NAME and old.is_active and old.id is not None:
+            await revoke(principal, old.id)
+    token = await (await request.get(accounts.IssueToken))(principal, DEMO_TOKEN_NAME)
+    client = await uow.clients.get_by_name(DEMO_ACCOUNT, DEMO_CLIENT.name)
+    if client is None:
+        client = await (await request.get(llm_clients.CreateLLMClient))(principal, DEMO_CLIENT)
+    if not client.deployed and client.id is not None:
+        client = await (await request.get(llm_clients.DeployLLMClient))(principal, client.id)
+    return token.plaintext, client
+
+
+def banner(settings: Settings, token: str, client: LLMClient) -> str:
+    console = f"{settings.platform.scheme}://{settings.platform.console_domain}"
+    local_host = f"{client.rfc1034_compliant_name}.{DEMO_ACCOUNT}.api.localhost:{settings.port}"
+    return "\n".join(
+        [
+            "",
+            f"Smarter is starting ({settings.environment.value}, {settings.database_url})",
+            f"  console API:   {console}/api/v1/   (docs: {console}/api/docs)",
+            f"  demo account:  {DEMO_ACCOUNT}   token: {token}",
+            f"  demo client:   {client.name} (id {client.id})",
+            f"    default url: {client.default_url}   (locally: http://{local_host})",
+            f"    sandbox url: {client.sandbox_url}",
+            "  try:",
+            f"    curl -s -H 'Authorization: Token {token}' {console}/api/v1/llm-clients/",
+            "",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""Real stand-ins of outside services that tests and benchmarks start on loopback."""
