@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from dishka import AsyncContainer
 
 from smarter.application import accounts, llm_clients
@@ -38,13 +39,13 @@ async def prepare_embedded(settings: Settings) -> None:
     container = make_container(settings)
     try:
         async with container() as request:
-            token, client = await _ensure_demo(request)
+            token, client = await _ensure_demo(request, settings.openai_api_key is not None)
     finally:
         await container.close()
     print(banner(settings, token, client), flush=True)
 
 
-async def _ensure_demo(request: AsyncContainer) -> tuple[str, LLMClient]:
+async def _ensure_demo(request: AsyncContainer, openai: bool) -> tuple[str, LLMClient]:
     uow: UnitOfWork = await request.get(UnitOfWork)
     try:
         await uow.accounts.get(DEMO_ACCOUNT)
@@ -60,7 +61,9 @@ async def _ensure_demo(request: AsyncContainer) -> tuple[str, LLMClient]:
     token = await (await request.get(accounts.IssueToken))(principal, DEMO_TOKEN_NAME)
     client = await uow.clients.get_by_name(DEMO_ACCOUNT, DEMO_CLIENT.name)
     if client is None:
-        client = await (await request.get(llm_clients.CreateLLMClient))(principal, DEMO_CLIENT)
+        # The offline echo model unless an OpenAI key is configured.
+        spec = msgspec.structs.replace(DEMO_CLIENT, provider="openai" if openai else "echo")
+        client = await (await request.get(llm_clients.CreateLLMClient))(principal, spec)
     if not client.deployed and client.id is not None:
         client = await (await request.get(llm_clients.DeployLLMClient))(principal, client.id)
     return token.plaintext, client
