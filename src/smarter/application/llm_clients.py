@@ -32,13 +32,18 @@ async def load_visible(uow: UnitOfWork, principal: Principal, client_id: int) ->
     return ensure_visible(principal, client)
 
 
+async def ensure_name_free(uow: UnitOfWork, principal: Principal, name: str) -> None:
+    """Names are unique per account; say so before the database would."""
+    if await uow.clients.get_by_name(principal.account_number, name):
+        raise Conflict(f"an LLMClient named '{name}' exists in this account")
+
+
 class CreateLLMClient:
     def __init__(self, uow: UnitOfWork, clock: Clock, platform: Platform) -> None:
         self._uow, self._clock, self._platform = uow, clock, platform
 
     async def __call__(self, principal: Principal, spec: LLMClientSpec) -> LLMClient:
-        if await self._uow.clients.get_by_name(principal.account_number, spec.name):
-            raise Conflict(f"an LLMClient named '{spec.name}' exists in this account")
+        await ensure_name_free(self._uow, principal, spec.name)
         now = self._clock.now()
         client = LLMClient(
             **msgspec.structs.asdict(spec),
@@ -84,10 +89,8 @@ class UpdateLLMClient:
     ) -> LLMClient:
         client = await load_visible(self._uow, principal, client_id)
         spec = patched(client.spec, changes)
-        if spec.name != client.name and await self._uow.clients.get_by_name(
-            principal.account_number, spec.name
-        ):
-            raise Conflict(f"an LLMClient named '{spec.name}' exists in this account")
+        if spec.name != client.name:
+            await ensure_name_free(self._uow, principal, spec.name)
         updated = client.with_spec(spec)
         updated.updated_at = self._clock.now()
         if updated.deployed and updated.default_host != client.default_host:
@@ -112,8 +115,7 @@ class CloneLLMClient:
         source = await load_visible(self._uow, principal, client_id)
         owner = (principal.user_id, principal.username, principal.is_account_admin)
         clone = source.clone(new_name, new_version, owner)
-        if await self._uow.clients.get_by_name(principal.account_number, clone.name):
-            raise Conflict(f"an LLMClient named '{clone.name}' exists in this account")
+        await ensure_name_free(self._uow, principal, clone.name)
         clone.created_at = clone.updated_at = self._clock.now()
         clone = await self._uow.clients.add(clone)
         await self._uow.commit()
