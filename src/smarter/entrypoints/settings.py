@@ -40,7 +40,43 @@ class Settings:
     llm_timeout_seconds: float = 60.0
     # Extra OpenAI-compatible providers: {"name": {"base_url": "...", "api_key": "..."}}.
     llm_providers: dict[str, dict[str, str]] = field(default_factory=dict)
+    # How the OpenAI SDK talks HTTP ("aiohttp" is faster under load than "httpx"), and how many
+    # tool-call rounds one chat turn may take.
+    llm_transport: str = "aiohttp"
+    llm_tool_rounds: int = 3
+    # Chat requests per minute per API key (per client and caller IP for public clients).
+    chat_rate_limit_per_minute: int = 600
     log_level: str = "info"
+
+    # --- provisioning (issue 5); in the `local` environment none of this is used ---
+    # Where hosts point: a hostname (CNAME) or an IPv4 address (A record).
+    ingress_target: str = "ingress.example.com"
+    # The Route 53 zone for default hosts (by name; created if missing).
+    platform_zone: str | None = None
+    aws_region: str = "us-east-1"
+    route53_endpoint_url: str | None = None
+    # Resolvers for verification ("host" or "host:port", comma-separated); empty = system's.
+    dns_nameservers: tuple[str, ...] = ()
+    dns_verification_window_seconds: float = 900.0
+    # Kubernetes API: a URL (stand-ins, proxies) or, when empty, kubeconfig / in-cluster config.
+    kubernetes_api_url: str | None = None
+    kubernetes_namespace: str = "smarter"
+    ingress_class: str = "nginx"
+    ingress_annotations: dict[str, str] = field(default_factory=dict)
+    ingress_service_name: str = "smarter"
+    ingress_service_port: int = 8000
+    # "cert-manager" (Certificate objects) or "acme" (DNS-01 done by the worker itself).
+    certificate_issuer: str = "cert-manager"
+    cert_manager_issuer: str = "letsencrypt"
+    cert_manager_issuer_kind: str = "ClusterIssuer"
+    acme_directory_url: str = "https://acme-v02.api.letsencrypt.org/directory"
+    acme_email: str | None = None
+    # A CA bundle to trust for the ACME directory (pebble's own certificate in tests).
+    acme_ca_bundle: str | None = None
+    # Where the ACME issuer stores certificates: "kubernetes" (TLS secrets) or a directory path.
+    certificate_store: str = "kubernetes"
+    # Queue: SAQ on `redis_url` when set, else an in-process queue.
+    worker_concurrency: int = 8
 
     @property
     def platform(self) -> Platform:
@@ -93,6 +129,34 @@ def _optional(raw: str) -> str | None:
     return raw.strip() or None
 
 
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{value} must be 1 or more")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"'{raw}' is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _string_map(raw: str) -> dict[str, str]:
+    value = json.loads(raw) if raw.strip() else {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError('expected a JSON object of strings, like {"key": "value"}')
+    return value
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
     "root_domain": _hostname,
     "platform_subdomain": _hostname,
@@ -106,6 +170,20 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "openai_base_url": _optional,
     "llm_timeout_seconds": _positive,
     "llm_providers": _providers,
+    "llm_transport": _choice("aiohttp", "httpx"),
+    "llm_tool_rounds": _count,
+    "chat_rate_limit_per_minute": _count,
+    "platform_zone": _hostname,
+    "route53_endpoint_url": _optional,
+    "dns_nameservers": _list,
+    "dns_verification_window_seconds": _positive,
+    "kubernetes_api_url": _optional,
+    "ingress_annotations": _string_map,
+    "ingress_service_port": _port,
+    "certificate_issuer": _choice("cert-manager", "acme"),
+    "acme_email": _optional,
+    "acme_ca_bundle": _optional,
+    "worker_concurrency": _count,
 }
 
 
