@@ -27,3 +27,9 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
   redis_up || { echo "Redis did not start on 127.0.0.1:6379" >&2; exit 1; }
 fi
+
+# Debian tools the integration tests drive: pebble (ACME test CA) and Chromium (the chat page).
+missing=()
+command -v pebble >/dev/null || [ -x /usr/bin/pebble ] || missing+=(pebble)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
