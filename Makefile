@@ -1,4 +1,4 @@
-.PHONY: run test bench-hosts
+.PHONY: run test bench-hosts bench-chat
 
 run:  ## start the platform (embedded default) on http://localhost:9357
 	scripts/run.sh
@@ -8,3 +8,6 @@ test:  ## lint, type-check, check the import contracts and run every test
 
 bench-hosts:  ## host resolution with 10 clients against 100,000 clients + 10,000 domains
 	scripts/venv.sh && .venv/bin/python bench/host_resolution.py
+
+bench-chat:  ## chat endpoint vs a bare Litestar route vs the LiteLLM proxy (wrk, c=1 and c=16)
+	scripts/bench_chat.sh
