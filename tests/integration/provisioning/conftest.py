@@ -94,3 +94,4 @@ async def delegated_zone(
     dns_server.undelegate(unique_domain)
 
 
+from tests.support.kubernetes_fixtures import kubernetes_api, kubernetes_client  # noqa: E402, F401
