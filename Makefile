@@ -1,4 +1,4 @@
-.PHONY: run test bench-hosts bench-chat
+.PHONY: run test bench-hosts bench-chat fuzz
 
 run:  ## start the platform (embedded default) on http://localhost:9357
 	scripts/run.sh
@@ -11,3 +11,6 @@ bench-hosts:  ## host resolution with 10 clients against 100,000 clients + 10,00
 
 bench-chat:  ## chat endpoint vs a bare Litestar route vs the LiteLLM proxy (wrk, c=1 and c=16)
 	scripts/bench_chat.sh
+
+fuzz:  ## Schemathesis against the console API's OpenAPI schema (every check; fails on a 5xx)
+	scripts/fuzz.sh

@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import msgspec
 
-from smarter.application.ports import ClientFilter, ClientPage, Job
+from smarter.application.chat_ports import ChatTurn, ClientEntry
+from smarter.application.llm import ChatModel, Completion, CompletionChunk, CompletionRequest
+from smarter.application.ports import (
+    ClientFilter,
+    ClientPage,
+    ConversationSummary,
+    DomainRegistration,
+    Job,
+)
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.errors import Conflict, NotFound
+from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation
 from smarter.domain.llm_client import LLMClient
+from smarter.domain.provisioning import (
+    CertificatePhase,
+    HostCheck,
+    HostRole,
+    ManagedCertificate,
+    ProvisionedHost,
+)
 from smarter.domain.secrets import same_digest
-from smarter.domain.status import StatusEvent
+from smarter.domain.status import (
+    DnsVerificationStatus,
+    StatusEvent,
+    TlsCertificateIssuanceStatus,
+)
 
 
 class FakeClock:
@@ -160,13 +182,15 @@ class FakeClients:
 
     async def get(self, account: AccountNumber, client_id: int) -> LLMClient:
         client = self.rows.get(client_id)
-        if client is None or client.account_number != account:
+        if client is None or client.account_number != account or client.deletion_requested_at:
             raise NotFound(f"no LLMClient {client_id}")
         return self._loaded(client)
 
     async def get_by_name(self, account: AccountNumber, name: str) -> LLMClient | None:
         for client in self.rows.values():
             if client.account_number == account and client.name == name:
+                if client.deletion_requested_at:
+                    return None
                 return self._loaded(client)
         return None
 
@@ -175,6 +199,7 @@ class FakeClients:
             self._loaded(c)
             for c in sorted(self.rows.values(), key=lambda c: c.id or 0)
             if c.account_number == account
+            and c.deletion_requested_at is None
             and (query.owner_id is None or c.owner_id == query.owner_id)
             and (query.name_contains is None or query.name_contains in c.name)
             and (query.deployed is None or c.deployed is query.deployed)
@@ -193,6 +218,24 @@ class FakeClients:
 
     async def events(self, client_id: int) -> list[StatusEvent]:
         return list(self.events_by_client.get(client_id, []))
+
+    async def find(self, client_id: int) -> LLMClient | None:
+        client = self.rows.get(client_id)
+        return None if client is None else self._loaded(client)
+
+    async def save_statuses(self, client: LLMClient) -> None:
+        assert client.id is not None
+        stored = self.rows[client.id]
+        stored.dns_verification_status = client.dns_verification_status
+        stored.tls_certificate_issuance_status = client.tls_certificate_issuance_status
+        self.events_by_client.setdefault(client.id, []).extend(client.events)
+        client.events = []
+
+    async def find_by_host(self, account: AccountNumber, host_label: str) -> LLMClient | None:
+        for client in self.rows.values():
+            if client.account_number == account and client.rfc1034_compliant_name == host_label:
+                return self._loaded(client)
+        return None
 
 
 class FakeAPIKeys:
@@ -218,6 +261,13 @@ class FakeAPIKeys:
         assert key.id is not None
         self.rows[key.id] = copy.deepcopy(key)
         return key
+
+    async def active_digests(self, client_id: int) -> dict[str, int]:
+        return {
+            k.digest: k.id
+            for k in self.rows.values()
+            if k.llm_client_id == client_id and k.is_active and k.id is not None
+        }
 
 
 class FakeDomains:
@@ -246,6 +296,8 @@ class FakeDomains:
 
     async def save(self, domain: CustomDomain) -> CustomDomain:
         assert domain.id is not None
+        if domain.id not in self.rows:
+            raise NotFound(f"no custom domain {domain.id}")
         self.rows[domain.id] = copy.deepcopy(domain)
         return domain
 
@@ -259,6 +311,12 @@ class FakeDomains:
             for c in self._clients.rows.values()
         )
 
+    async def find_verified(self, domain_name: str) -> CustomDomain | None:
+        for domain in self.rows.values():
+            if domain.is_verified and domain.domain_name == domain_name:
+                return copy.deepcopy(domain)
+        return None
+
 
 class FakeOutbox:
     def __init__(self) -> None:
@@ -267,6 +325,213 @@ class FakeOutbox:
 
     def add(self, job: Job) -> None:
         self.pending.append(job)
+
+
+class FakeRequestHistory:
+    def __init__(self) -> None:
+        self.rows: dict[int, ChatRequestRecord] = {}
+        self._ids = _Ids()
+
+    async def add(self, record: ChatRequestRecord) -> ChatRequestRecord:
+        if any(r.request_id == record.request_id for r in self.rows.values()):
+            raise Conflict(f"request {record.request_id} is recorded already")
+        record.id = self._ids.next()
+        record.created_at = record.created_at or datetime.now(UTC)
+        self.rows[record.id] = copy.deepcopy(record)
+        return record
+
+    async def list(
+        self, client_id: int, limit: int = 50, before: int | None = None
+    ) -> list[ChatRequestRecord]:
+        def order(r: ChatRequestRecord) -> tuple[datetime, int]:
+            assert r.created_at is not None and r.id is not None
+            return r.created_at, r.id
+
+        mine = sorted((r for r in self.rows.values() if r.llm_client_id == client_id), key=order)
+        if before is not None:
+            cursor = self.rows.get(before)
+            if cursor is None or cursor.llm_client_id != client_id:
+                return []
+            mine = [r for r in mine if order(r) < order(cursor)]
+        return [copy.deepcopy(r) for r in reversed(mine)][:limit]
+
+
+class FakeConversations:
+    def __init__(self) -> None:
+        self.rows: dict[int, Conversation] = {}
+        self._ids = _Ids()
+
+    async def append(
+        self,
+        client_id: int,
+        session_key: str,
+        messages: list[ChatMessage],
+        at: datetime | None = None,
+    ) -> int:
+        now = at or datetime.now(UTC)
+        chat = await self._find(client_id, session_key)
+        if chat is None:
+            chat = Conversation(
+                llm_client_id=client_id,
+                session_key=session_key,
+                created_at=now,
+                id=self._ids.next(),
+            )
+            assert chat.id is not None
+            self.rows[chat.id] = chat
+        chat.updated_at = now
+        chat.messages += [
+            msgspec.structs.replace(m, created_at=m.created_at or now) for m in messages
+        ]
+        assert chat.id is not None
+        return chat.id
+
+    async def get(self, client_id: int, session_key: str) -> Conversation | None:
+        chat = await self._find(client_id, session_key)
+        return copy.deepcopy(chat)
+
+    async def list(
+        self, client_id: int, limit: int = 50, before: int | None = None
+    ) -> list[ConversationSummary]:
+        def order(c: Conversation) -> tuple[datetime, int]:
+            assert c.updated_at is not None and c.id is not None
+            return c.updated_at, c.id
+
+        mine = sorted((c for c in self.rows.values() if c.llm_client_id == client_id), key=order)
+        if before is not None:
+            cursor = self.rows.get(before)
+            if cursor is None or cursor.llm_client_id != client_id:
+                return []
+            mine = [c for c in mine if order(c) < order(cursor)]
+        return [
+            ConversationSummary(
+                id=c.id or 0,
+                session_key=c.session_key,
+                messages=len(c.messages),
+                created_at=c.created_at or c.updated_at or datetime.now(UTC),
+                updated_at=c.updated_at or datetime.now(UTC),
+            )
+            for c in reversed(mine)
+        ][:limit]
+
+    async def _find(self, client_id: int, session_key: str) -> Conversation | None:
+        for chat in self.rows.values():
+            if chat.llm_client_id == client_id and chat.session_key == session_key:
+                return chat
+        return None
+
+
+class FakeProvisioningRecords:
+    """Observed state in dicts; the cross-account lookups read the fake repositories."""
+
+    def __init__(self, clients: FakeClients, domains: FakeDomains) -> None:
+        self.hosts: dict[str, ProvisionedHost] = {}
+        self.certificates: dict[str, ManagedCertificate] = {}
+        self.registered_at: dict[int, datetime] = {}
+        self.clock: FakeClock | None = None  # registration times default to its now
+        self._clients, self._domains = clients, domains
+
+    async def hosts_of(self, client_id: int) -> list[ProvisionedHost]:
+        found = (h for h in self.hosts.values() if h.client_id == client_id)
+        return [copy.deepcopy(h) for h in sorted(found, key=lambda h: h.host)]
+
+    async def save_host(self, host: ProvisionedHost) -> None:
+        self.hosts[host.host] = copy.deepcopy(host)
+
+    async def delete_host(self, host: str) -> None:
+        self.hosts.pop(host, None)
+
+    async def certificate(self, name: str) -> ManagedCertificate | None:
+        return copy.deepcopy(self.certificates.get(name))
+
+    async def save_certificate(self, certificate: ManagedCertificate) -> None:
+        self.certificates[certificate.name] = copy.deepcopy(certificate)
+
+    async def delete_certificate(self, name: str) -> None:
+        self.certificates.pop(name, None)
+
+    async def claim_certificate(
+        self, certificate: ManagedCertificate, stale_before: datetime
+    ) -> bool:
+        held = self.certificates.get(certificate.name)
+        if held and held.phase is CertificatePhase.PENDING and held.requested_at > stale_before:
+            return False
+        self.certificates[certificate.name] = copy.deepcopy(certificate)
+        return True
+
+    async def certificate_users(self, name: str) -> list[int]:
+        return sorted({h.client_id for h in self.hosts.values() if h.certificate_name == name})
+
+    async def lagging_clients(self, limit: int) -> list[int]:
+        lagging = [
+            client_id
+            for client_id, client in sorted(self._clients.rows.items())
+            if _lags(
+                client,
+                [h for h in self.hosts.values() if h.client_id == client_id],
+                set(self.certificates),
+            )
+        ]
+        return lagging[:limit]
+
+    async def certificates_to_renew(self, now: datetime, limit: int) -> list[str]:
+        due = [c.name for c in self.certificates.values() if c.renewing or c.renewal_due(now)]
+        return sorted(due)[:limit]
+
+    async def unused_certificates(self, limit: int) -> list[str]:
+        used = {h.certificate_name for h in self.hosts.values()}
+        return sorted(name for name in self.certificates if name not in used)[:limit]
+
+    async def registration(self, domain_id: int) -> DomainRegistration | None:
+        domain = self._domains.rows.get(domain_id)
+        if domain is None:
+            return None
+        if domain_id not in self.registered_at:
+            self.registered_at[domain_id] = self.clock.now() if self.clock else datetime.now(UTC)
+        return DomainRegistration(
+            domain=copy.deepcopy(domain), registered_at=self.registered_at[domain_id]
+        )
+
+    async def registrations_named(self, domain_name: str) -> list[CustomDomain]:
+        found = (d for d in self._domains.rows.values() if d.domain_name == domain_name)
+        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.id or 0)]
+
+    async def unverified_domains(self, limit: int) -> list[int]:
+        return sorted(i for i, d in self._domains.rows.items() if not d.is_verified)[:limit]
+
+    async def clients_on_domain(self, domain_id: int) -> list[int]:
+        return sorted(
+            i
+            for i, c in self._clients.rows.items()
+            if c.custom_domain is not None and c.custom_domain.id == domain_id
+        )
+
+
+def _lags(client: LLMClient, hosts: list[ProvisionedHost], certificates: set[str]) -> bool:
+    """The same rule as the SQL query: wanted and not ready, or not wanted and not gone."""
+    dns, tls = client.dns_verification_status, client.tls_certificate_issuance_status
+    if client.deletion_requested_at is not None:
+        return True
+    if client.deployed:
+        failed = dns is DnsVerificationStatus.FAILED or tls is TlsCertificateIssuanceStatus.FAILED
+        unfinished = any(
+            h.check is HostCheck.VERIFYING
+            or (h.check is HostCheck.VERIFIED and not h.ingress_applied)
+            or (h.ingress_applied and h.certificate_name not in certificates)
+            for h in hosts
+        )
+        domain = client.custom_domain
+        custom_missing = (
+            domain is not None
+            and domain.is_verified
+            and not any(h.role is HostRole.CUSTOM for h in hosts)
+        )
+        return not failed and (not client.is_provisioned or unfinished or custom_missing)
+    return (
+        bool(hosts)
+        or dns is not DnsVerificationStatus.NOT_VERIFIED
+        or tls is not TlsCertificateIssuanceStatus.NO_CERTIFICATE
+    )
 
 
 class FakeUnitOfWork:
@@ -280,12 +545,19 @@ class FakeUnitOfWork:
         self.clients = FakeClients(self.api_keys)
         self.domains = FakeDomains(self.clients)
         self.outbox = FakeOutbox()
+        self.provisioning = FakeProvisioningRecords(self.clients, self.domains)
+        self.history = FakeRequestHistory()
+        self.conversations = FakeConversations()
         self.commits = 0
+        # Like SqlUnitOfWork's: e.g. a ClientCache's invalidate, for tests that chat.
+        self.after_commit: Callable[[frozenset[AccountNumber]], Awaitable[None]] | None = None
 
     async def commit(self) -> None:
         self.commits += 1
         self.outbox.committed += self.outbox.pending
         self.outbox.pending = []
+        if self.after_commit is not None:  # the fakes do not track changes: every account
+            await self.after_commit(frozenset(AccountNumber(n) for n in self.accounts.rows))
 
     async def rollback(self) -> None:
         self.outbox.pending = []
@@ -304,3 +576,134 @@ def principal_of(user: User, token_id: int = 1) -> Principal:
 
 def jobs(outbox: FakeOutbox) -> list[str]:
     return [msgspec.json.encode(job).decode() for job in outbox.committed]
+
+
+# -- the chat hot path's ports ---------------------------------------------------------------------
+
+
+class FakeClientCache:
+    """A dict; `invalidations` lists the account sets it was told about."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, ClientEntry] = {}
+        self.invalidations: list[frozenset[AccountNumber]] = []
+
+    async def get(self, host: str) -> ClientEntry | None:
+        return self.entries.get(host)
+
+    async def put(self, host: str, entry: ClientEntry) -> None:
+        self.entries[host] = entry
+
+    async def invalidate(self, accounts: Iterable[AccountNumber]) -> None:
+        gone = frozenset(accounts)
+        self.invalidations.append(gone)
+        self.entries = {
+            h: e
+            for h, e in self.entries.items()
+            if e.account_number is not None and e.account_number not in gone
+        }
+
+
+class FakeRateLimiter:
+    """Counts hits per key; answers `wait` once a key passes its limit."""
+
+    def __init__(self, wait: float = 30.0) -> None:
+        self.hits: dict[str, int] = {}
+        self.wait = wait
+
+    async def hit(self, key: str, limit: int, window_seconds: float) -> float | None:
+        self.hits[key] = self.hits.get(key, 0) + 1
+        return self.wait if self.hits[key] > limit else None
+
+
+class FakeChatRecorder:
+    def __init__(self) -> None:
+        self.turns: list[ChatTurn] = []
+
+    def record(self, turn: ChatTurn) -> None:
+        self.turns.append(turn)
+
+    async def drain(self) -> None:
+        pass
+
+
+class ScriptedChatModel:
+    """Answers from a script: each call takes the next Completion (or raises the next error);
+    `stream` cuts the same answers into chunks. `requests` keeps what it was asked."""
+
+    def __init__(self, *answers: Completion | Exception) -> None:
+        self.answers = list(answers)
+        self.requests: list[CompletionRequest] = []
+
+    def _next(self, request: CompletionRequest) -> Completion:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else said(request)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    async def complete(self, request: CompletionRequest) -> Completion:
+        return self._next(request)
+
+    async def stream(self, request: CompletionRequest) -> AsyncIterator[CompletionChunk]:
+        answer = self._next(request)
+        message = answer.choices[0]["message"]
+
+        def chunk(delta: dict[str, Any], finish: str | None = None) -> CompletionChunk:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            return CompletionChunk(
+                id=answer.id, created=answer.created, model=answer.model, choices=[choice]
+            )
+
+        yield chunk({"role": "assistant", "content": ""})
+        if message.get("tool_calls"):
+            calls = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
+            yield chunk({"tool_calls": calls})
+            yield chunk({}, "tool_calls")
+        else:
+            for word in (message.get("content") or "").split(" "):
+                yield chunk({"content": word + " "})
+            yield chunk({}, "stop")
+        if answer.usage is not None:
+            yield CompletionChunk(
+                id=answer.id,
+                created=answer.created,
+                model=answer.model,
+                choices=[],
+                usage=answer.usage,
+            )
+
+
+def completion(
+    content: str | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    prompt_tokens: int = 3,
+    completion_tokens: int = 2,
+) -> Completion:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return Completion(
+        id="chatcmpl-fake",
+        created=1_700_000_000,
+        model="fake-model",
+        choices=[{"index": 0, "message": message, "finish_reason": "stop"}],
+        usage={
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    )
+
+
+def said(request: CompletionRequest) -> Completion:
+    last = request.messages[-1].get("content")
+    return completion(f"You said: {last}")
+
+
+class FakeChatModels:
+    def __init__(self, **models: ChatModel) -> None:
+        self.models = models
+
+    def get(self, provider: str) -> ChatModel | None:
+        return self.models.get(provider)

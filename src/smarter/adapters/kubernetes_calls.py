@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Callable
 from typing import Final, TypeVar
 
@@ -24,7 +23,6 @@ from smarter.application.infrastructure import InfrastructureError
 
 FIELD_MANAGER: Final = "smarter"
 APPLY_PATCH: Final = "application/apply-patch+yaml"
-TOKEN_VARIABLE: Final = "SMARTER_KUBERNETES_TOKEN"
 DEFAULT_TIMEOUT: Final = (5.0, 30.0)  # connect, read (seconds): a job's step stays short
 
 T = TypeVar("T")
@@ -35,14 +33,13 @@ class KubernetesNotFound(Exception):
 
 
 def kubernetes_api_client(api_url: str | None, *, token: str | None = None) -> client.ApiClient:
-    """A client for `api_url` (with a bearer token from `token` or $SMARTER_KUBERNETES_TOKEN, if
-    any); without a URL, for the cluster this process runs in, or else the current kubeconfig."""
+    """A client for `api_url` (with `token` as its bearer token, if any); without a URL, for the
+    cluster this process runs in, or else the current kubeconfig."""
     configuration = client.Configuration()
     if api_url:
         configuration.host = api_url.rstrip("/")
-        bearer = token or os.environ.get(TOKEN_VARIABLE)
-        if bearer:
-            configuration.api_key = {"authorization": bearer}
+        if token:
+            configuration.api_key = {"authorization": token}
             configuration.api_key_prefix = {"authorization": "Bearer"}
     else:
         try:

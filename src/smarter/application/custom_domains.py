@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smarter.application.access import require_admin
-from smarter.application.ports import UnitOfWork, VerifyCustomDomain
+from smarter.application.ports import DeleteDomainZone, UnitOfWork, VerifyCustomDomain
 from smarter.domain.accounts import Principal
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.environments import Platform
@@ -68,4 +68,6 @@ class DeleteCustomDomain:
         if await self._uow.domains.is_attached(domain_id):
             raise Conflict(f"{domain.domain_name} is attached to an LLMClient; detach it first")
         await self._uow.domains.delete(domain)
+        if domain.aws_hosted_zone_id:  # the zone goes with its records and the marker
+            self._uow.outbox.add(DeleteDomainZone(zone_id=domain.aws_hosted_zone_id))
         await self._uow.commit()

@@ -123,17 +123,32 @@ class CloneLLMClient:
 
 
 class DeleteLLMClient:
-    """Delete a client that holds nothing provisioned; a deployed one must be undeployed."""
+    """Delete a client. One that holds provisioned hosts is hidden and stops serving at once;
+    the worker tears its hosts down and then deletes the row."""
 
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow, self._clock = uow, clock
 
     async def __call__(self, principal: Principal, client_id: int) -> None:
         client = await load_visible(self._uow, principal, client_id)
-        if client.deployed or not _torn_down(client):
-            raise Conflict("undeploy the LLMClient and wait for its teardown before deleting it")
-        await self._uow.clients.delete(client)
+        if (
+            client.deployed
+            or not _torn_down(client)
+            or await self._uow.provisioning.hosts_of(client_id)
+        ):
+            client.request_deletion(self._clock.now())
+            self._uow.outbox.add(ReconcileClient(client_id=client_id))
+            await self._uow.clients.save(client)
+        else:
+            await self._uow.clients.delete(client)
         await self._uow.commit()
+
+
+def _failed(client: LLMClient) -> bool:
+    return (
+        client.dns_verification_status is DnsVerificationStatus.FAILED
+        or client.tls_certificate_issuance_status is TlsCertificateIssuanceStatus.FAILED
+    )
 
 
 def _torn_down(client: LLMClient) -> bool:
@@ -167,6 +182,9 @@ async def _set_desired(
     client = await load_visible(uow, principal, client_id)
     now = clock.now()
     changed = client.request_deployment(now) if deployed else client.request_undeployment(now)
+    if deployed and not changed and _failed(client):
+        uow.outbox.add(ReconcileClient(client_id=client_id))  # deploying again retries
+        await uow.commit()
     if changed:
         client.updated_at = now
         uow.outbox.add(ReconcileClient(client_id=client_id))

@@ -61,11 +61,7 @@ def fields_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(manifest) - {"apiVersion", "kind", "metadata", "spec", "status"}
     if unknown:
         raise InvalidValue(sorted(unknown)[0], "is not a manifest section")
-    metadata, spec = manifest.get("metadata") or {}, manifest.get("spec") or {}
-    if not isinstance(metadata, Mapping):
-        raise InvalidValue("metadata", "must be a mapping")
-    if not isinstance(spec, Mapping):
-        raise InvalidValue("spec", "must be a mapping")
+    metadata, spec = _section(manifest, "metadata"), _section(manifest, "spec")
     for name in metadata:
         if name not in METADATA_FIELDS:
             raise InvalidValue(f"metadata.{name}", "is not a metadata field")
@@ -75,6 +71,17 @@ def fields_of(manifest: Mapping[str, Any]) -> dict[str, Any]:
     if "name" not in metadata:
         raise InvalidValue("metadata.name", "is required")
     return {**metadata, **spec}
+
+
+def _section(manifest: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A section as a mapping; an empty one (`spec:` in YAML is null) has no fields, and
+    anything else that is not a mapping (`spec: false`) is refused, not read as empty."""
+    section = manifest.get(name)
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):
+        raise InvalidValue(name, "must be a mapping")
+    return section
 
 
 class ApplyManifest:

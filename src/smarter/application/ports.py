@@ -15,7 +15,9 @@ from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.errors import InvalidValue
+from smarter.domain.history import ChatRequestRecord, Conversation
 from smarter.domain.llm_client import LLMClient
+from smarter.domain.provisioning import ManagedCertificate, ProvisionedHost
 from smarter.domain.status import StatusEvent
 
 MAX_PAGE_SIZE = 200
@@ -85,6 +87,19 @@ class LLMClients(Protocol):
 
     async def delete(self, client: LLMClient) -> None: ...
     async def events(self, client_id: int) -> list[StatusEvent]: ...
+    async def find(self, client_id: int) -> LLMClient | None:
+        """Any account's client, also one being deleted (the worker's lookup)."""
+        ...
+
+    async def save_statuses(self, client: LLMClient) -> None:
+        """Store only the observed statuses and the new events: the worker's write, which
+        never overwrites what the customer changed meanwhile (clears `client.events`)."""
+        ...
+
+    async def find_by_host(self, account: AccountNumber, host_label: str) -> LLMClient | None:
+        """The client of `account` whose rfc1034_compliant_name is `host_label` (the chat
+        endpoint's lookup on a cache miss)."""
+        ...
 
 
 class APIKeys(Protocol):
@@ -92,6 +107,9 @@ class APIKeys(Protocol):
     async def get(self, client_id: int, key_id: int) -> LLMClientAPIKey: ...
     async def list(self, client_id: int) -> list[LLMClientAPIKey]: ...
     async def save(self, key: LLMClientAPIKey) -> LLMClientAPIKey: ...
+    async def active_digests(self, client_id: int) -> dict[str, int]:
+        """The digests of the client's unrevoked keys, with their ids."""
+        ...
 
 
 class CustomDomains(Protocol):
@@ -104,18 +122,150 @@ class CustomDomains(Protocol):
     async def save(self, domain: CustomDomain) -> CustomDomain: ...
     async def delete(self, domain: CustomDomain) -> None: ...
     async def is_attached(self, domain_id: int) -> bool: ...
+    async def find_verified(self, domain_name: str) -> CustomDomain | None:
+        """The verified registration of `domain_name`, whichever account holds it."""
+        ...
+
+
+class RequestHistory(Protocol):
+    async def list(
+        self, client_id: int, limit: int, before: int | None = None
+    ) -> list[ChatRequestRecord]:
+        """The client's requests, newest first; `before` (a record id) pages back in time."""
+        ...
+
+
+class ConversationSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A conversation without its messages, as the history lists show it."""
+
+    id: int
+    session_key: str
+    messages: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Conversations(Protocol):
+    async def list(
+        self, client_id: int, limit: int, before: int | None = None
+    ) -> list[ConversationSummary]:
+        """The client's conversations, last active first; `before` (a conversation id) pages."""
+        ...
+
+    async def get(self, client_id: int, session_key: str) -> Conversation | None: ...
 
 
 class Job(msgspec.Struct, frozen=True, tag=True):
     """Work for the background worker, written in the same transaction as its cause."""
 
+    @property
+    def key(self) -> str:
+        """What the job works on: two jobs of one key never run at once (the queue's key)."""
+        raise NotImplementedError
+
 
 class ReconcileClient(Job, frozen=True):
+    """Bring a client's hosts to its desired state (deploy, undeploy, rename, delete)."""
+
     client_id: int
+
+    @property
+    def key(self) -> str:
+        return f"client:{self.client_id}"
 
 
 class VerifyCustomDomain(Job, frozen=True):
+    """Create the registration's zone and marker if needed, then check the delegation."""
+
     domain_id: int
+
+    @property
+    def key(self) -> str:
+        return f"domain:{self.domain_id}"
+
+
+class DeleteDomainZone(Job, frozen=True):
+    """Remove a released or deleted registration's hosted zone with its records."""
+
+    zone_id: str
+
+    @property
+    def key(self) -> str:
+        return f"zone:{self.zone_id}"
+
+
+class RenewCertificate(Job, frozen=True):
+    """Renew a certificate past two thirds of its lifetime, and follow the renewal."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"certificate:{self.name}"
+
+
+class ReleaseCertificate(Job, frozen=True):
+    """Delete a certificate (and its secret) that no provisioned host uses any more."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"certificate:{self.name}"
+
+
+class SweepProvisioning(Job, frozen=True):
+    """The periodic pass: queue work for whatever lags its desired state."""
+
+    @property
+    def key(self) -> str:
+        return "sweep"
+
+
+class DomainRegistration(msgspec.Struct, kw_only=True):
+    """A custom domain as the worker sees it, whichever account holds it."""
+
+    domain: CustomDomain
+    registered_at: datetime
+
+
+class ProvisioningRecords(Protocol):
+    """Observed state of provisioning, and the worker's cross-account lookups."""
+
+    async def hosts_of(self, client_id: int) -> list[ProvisionedHost]: ...
+    async def save_host(self, host: ProvisionedHost) -> None:
+        """Insert or replace the record of `host.host`."""
+        ...
+
+    async def delete_host(self, host: str) -> None: ...
+    async def certificate(self, name: str) -> ManagedCertificate | None: ...
+    async def save_certificate(self, certificate: ManagedCertificate) -> None: ...
+    async def claim_certificate(
+        self, certificate: ManagedCertificate, stale_before: datetime
+    ) -> bool:
+        """Record that this worker orders `certificate` (pending, requested now): True unless
+        another worker's order of that name is pending and was claimed after `stale_before`.
+        Atomic, so that two workers never order one certificate twice."""
+        ...
+
+    async def delete_certificate(self, name: str) -> None: ...
+    async def certificate_users(self, name: str) -> list[int]:
+        """The ids of the clients whose provisioned hosts use certificate `name`."""
+        ...
+
+    async def lagging_clients(self, limit: int) -> list[int]:
+        """Clients whose observed state lags their desired state (not those that failed)."""
+        ...
+
+    async def certificates_to_renew(self, now: datetime, limit: int) -> list[str]:
+        """Ready certificates past their renewal point, and those with a renewal pending."""
+        ...
+
+    async def unused_certificates(self, limit: int) -> list[str]: ...
+    async def registration(self, domain_id: int) -> DomainRegistration | None: ...
+    async def registrations_named(self, domain_name: str) -> list[CustomDomain]: ...
+    async def unverified_domains(self, limit: int) -> list[int]: ...
+    async def clients_on_domain(self, domain_id: int) -> list[int]: ...
 
 
 class Outbox(Protocol):
@@ -140,6 +290,12 @@ class UnitOfWork(Protocol):
     def domains(self) -> CustomDomains: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def provisioning(self) -> ProvisioningRecords: ...
+    @property
+    def history(self) -> RequestHistory: ...
+    @property
+    def conversations(self) -> Conversations: ...
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

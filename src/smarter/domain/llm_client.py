@@ -135,6 +135,9 @@ class LLMClient(LLMClientSpec, kw_only=True):
     active_api_keys: int = 0
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    # Set when a client that holds provisioned hosts is deleted: hidden at once, its row goes
+    # after the worker tore everything down.
+    deletion_requested_at: datetime | None = None
     # Status changes made since the client was loaded; the repository stores and clears them.
     events: list[StatusEvent] = msgspec.field(default_factory=list)
 
@@ -306,6 +309,11 @@ class LLMClient(LLMClientSpec, kw_only=True):
         self.deployed = deployed
         return True
 
+    def request_deletion(self, at: datetime) -> None:
+        """Stop serving now (undeployed); the worker tears down, then deletes the row."""
+        self.request_undeployment(at, "delete requested")
+        self.deletion_requested_at = self.deletion_requested_at or at
+
     def move_dns(self, target: DnsVerificationStatus, reason: str, at: datetime) -> None:
         self.events.append(dns_transition(self.dns_verification_status, target, reason, at))
         self.dns_verification_status = target
@@ -353,4 +361,5 @@ class LLMClient(LLMClientSpec, kw_only=True):
             created_at=None,
             updated_at=None,
             events=[],
+            deletion_requested_at=None,
         )

@@ -77,11 +77,22 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
     asyncio.run(prepare_embedded(settings))
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, embedded_worker=settings.redis_url is None),
         host=args.host or settings.bind_host,
         port=args.port or settings.port,
         log_level=settings.log_level,
     )
+
+
+def worker(settings: Settings, _args: argparse.Namespace) -> None:
+    import logging
+
+    from smarter.entrypoints.worker import run_worker
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    asyncio.run(run_worker(settings))
 
 
 def db_upgrade(settings: Settings, _args: argparse.Namespace) -> None:
@@ -251,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve_cmd = command(commands, "serve", serve, "run the HTTP server", account=False)
     serve_cmd.add_argument("--host", help="address to bind (default SMARTER_BIND_HOST)")
     serve_cmd.add_argument("--port", type=int, help="port to bind (default SMARTER_PORT)")
+
+    command(commands, "worker", worker, "run the provisioning worker (SAQ on Redis)", account=False)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
     command(db, "upgrade", db_upgrade, "migrate the database to the latest schema", account=False)

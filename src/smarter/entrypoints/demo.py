@@ -40,6 +40,7 @@ async def prepare_embedded(settings: Settings) -> None:
     try:
         async with container() as request:
             token, client = await _ensure_demo(request, settings.openai_api_key is not None)
+        client = await _provision_now(container, settings, client)
     finally:
         await container.close()
     print(banner(settings, token, client), flush=True)
@@ -67,6 +68,27 @@ async def _ensure_demo(request: AsyncContainer, openai: bool) -> tuple[str, LLMC
     if not client.deployed and client.id is not None:
         client = await (await request.get(llm_clients.DeployLLMClient))(principal, client.id)
     return token.plaintext, client
+
+
+async def _provision_now(
+    container: AsyncContainer, settings: Settings, client: LLMClient
+) -> LLMClient:
+    """Without Redis, run the deploy's jobs here, so the printed URLs answer at once."""
+    from smarter.entrypoints.worker import EmbeddedProvisioning
+
+    if settings.redis_url or client.id is None:
+        return client  # a `smarter worker` provisions it
+    embedded = EmbeddedProvisioning(container, settings)
+    await embedded.start(sweep=False)
+    try:
+        await embedded.run_pending(wait_seconds=10.0)
+    except TimeoutError:
+        pass  # still waiting for something: `serve` carries on with it
+    finally:
+        await embedded.stop()
+    async with container() as request:
+        uow: UnitOfWork = await request.get(UnitOfWork)
+        return await uow.clients.get(DEMO_ACCOUNT, client.id)
 
 
 def banner(settings: Settings, token: str, client: LLMClient) -> str:

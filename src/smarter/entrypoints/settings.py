@@ -34,6 +34,8 @@ class Settings:
     port: int = 9357
     database_url: str = "sqlite+aiosqlite:///./var/smarter.db"
     redis_url: str | None = None
+    # Prefix of the chat cache's and rate limiter's Redis keys (one per platform sharing Redis).
+    redis_prefix: str = "smarter"
     demo: bool = True
     openai_api_key: str | None = None
     openai_base_url: str | None = None
@@ -60,6 +62,8 @@ class Settings:
     dns_verification_window_seconds: float = 900.0
     # Kubernetes API: a URL (stand-ins, proxies) or, when empty, kubeconfig / in-cluster config.
     kubernetes_api_url: str | None = None
+    # A bearer token for `kubernetes_api_url` (in a cluster the service account's is used).
+    kubernetes_token: str | None = None
     kubernetes_namespace: str = "smarter"
     ingress_class: str = "nginx"
     ingress_annotations: dict[str, str] = field(default_factory=dict)
@@ -77,6 +81,15 @@ class Settings:
     certificate_store: str = "kubernetes"
     # Queue: SAQ on `redis_url` when set, else an in-process queue.
     worker_concurrency: int = 8
+    # The SAQ queue's name (its Redis keys start with `saq:<name>:`).
+    queue_name: str = "smarter"
+    # A job running longer is cancelled; one whose worker died is retried after this long.
+    worker_job_timeout_seconds: int = 60
+    # Backoff of provisioning retries (waiting for DNS, certificates, providers).
+    provisioning_first_retry_seconds: float = 5.0
+    provisioning_max_retry_seconds: float = 300.0
+    # How often the outbox relay looks for new jobs (it is woken at once in-process).
+    outbox_poll_seconds: float = 0.5
 
     @property
     def platform(self) -> Platform:
@@ -178,12 +191,17 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "dns_nameservers": _list,
     "dns_verification_window_seconds": _positive,
     "kubernetes_api_url": _optional,
+    "kubernetes_token": _optional,
     "ingress_annotations": _string_map,
     "ingress_service_port": _port,
     "certificate_issuer": _choice("cert-manager", "acme"),
     "acme_email": _optional,
     "acme_ca_bundle": _optional,
     "worker_concurrency": _count,
+    "worker_job_timeout_seconds": _count,
+    "provisioning_first_retry_seconds": _positive,
+    "provisioning_max_retry_seconds": _positive,
+    "outbox_poll_seconds": _positive,
 }
 
 

@@ -7,19 +7,55 @@ with their own providers added last (`override=True` there) to swap an adapter f
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import cast
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from dishka import provide_all as provide_all_of
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from smarter.adapters.chat_models import chat_models_from
+from smarter.adapters.in_process_job_queue import InProcessJobQueue
+from smarter.adapters.local_infrastructure import (
+    InstantCertificates,
+    MemoryCluster,
+    MemoryDnsResolver,
+    MemoryDnsZones,
+)
+from smarter.adapters.memory_client_cache import MemoryClientCache
+from smarter.adapters.memory_rate_limiter import MemoryRateLimiter
+from smarter.adapters.openai_chat import Transport
+from smarter.adapters.sql.chat_recorder import SqlChatRecorder
 from smarter.adapters.sql.database import make_engine, make_session_factory
+from smarter.adapters.sql.outbox import SqlOutboxRelay
 from smarter.adapters.sql.unit_of_work import SqlUnitOfWork
 from smarter.adapters.system_clock import SystemClock
-from smarter.application import accounts, api_keys, custom_domains, llm_clients, manifests
+from smarter.application import (
+    accounts,
+    api_keys,
+    chat,
+    custom_domains,
+    history,
+    llm_clients,
+    manifests,
+)
+from smarter.application.chat_ports import ChatRecorder, ClientCache, RateLimiter
+from smarter.application.infrastructure import (
+    Certificates,
+    Cluster,
+    DnsResolver,
+    DnsZones,
+    InfrastructureError,
+    JobQueue,
+)
+from smarter.application.llm import ChatModels
 from smarter.application.ports import Clock, UnitOfWork
-from smarter.domain.environments import Platform
+from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
+from smarter.application.tools import builtin_tools
+from smarter.domain.environments import Environment, Platform
 from smarter.domain.host_router import HostRouter
-from smarter.entrypoints.settings import Settings
+from smarter.entrypoints.settings import ConfigurationError, Settings
 
 USE_CASES = (
     accounts.CreateAccount,
@@ -51,6 +87,10 @@ USE_CASES = (
     custom_domains.DeleteCustomDomain,
     manifests.ApplyManifest,
     manifests.GetManifest,
+    history.ListChatRequests,
+    history.ListConversations,
+    history.GetConversation,
+    chat.LoadSandboxClient,
 )
 
 
@@ -90,15 +130,235 @@ class RequestProvider(Provider):
 
     @provide
     async def unit_of_work(
-        self, sessions: async_sessionmaker[AsyncSession], platform: Platform
+        self, sessions: async_sessionmaker[AsyncSession], platform: Platform, cache: ClientCache
     ) -> AsyncIterator[UnitOfWork]:
+        # Every commit that changed a client, its keys or a domain invalidates the chat cache.
         async with sessions() as session:
-            yield SqlUnitOfWork(session, platform)
+            yield SqlUnitOfWork(session, platform, after_commit=cache.invalidate)
 
     use_cases = provide_all_of(*USE_CASES)
 
 
+@dataclass(frozen=True)
+class ChatBackends:
+    """The host → client cache and the rate limiter: Redis when configured, else memory."""
+
+    cache: ClientCache
+    limiter: RateLimiter
+
+
+class ChatProvider(Provider):
+    """The chat hot path, all at APP scope: a chat request resolves nothing per call."""
+
+    scope = Scope.APP
+
+    @provide
+    async def chat_models(self, settings: Settings) -> AsyncIterator[ChatModels]:
+        try:
+            models = chat_models_from(
+                settings.openai_api_key,
+                settings.openai_base_url,
+                settings.llm_timeout_seconds,
+                settings.llm_providers,
+                transport=cast(Transport, settings.llm_transport),
+            )
+        except ValueError as error:
+            raise ConfigurationError(f"SMARTER_LLM_PROVIDERS: {error}") from None
+        yield models
+        await models.aclose()
+
+    @provide
+    async def chat_backends(self, settings: Settings) -> AsyncIterator[ChatBackends]:
+        # The one place that chooses: Redis shared by every process, or this process's memory.
+        if not settings.redis_url:
+            yield ChatBackends(MemoryClientCache(), MemoryRateLimiter())
+            return
+        from redis.asyncio import Redis
+
+        from smarter.adapters.redis_client_cache import RedisClientCache
+        from smarter.adapters.redis_rate_limiter import RedisRateLimiter
+
+        redis = Redis.from_url(settings.redis_url)
+        cache = RedisClientCache(redis, prefix=settings.redis_prefix)
+        await cache.start()
+        try:
+            yield ChatBackends(cache, RedisRateLimiter(redis, prefix=settings.redis_prefix))
+        finally:
+            await cache.close()
+            await redis.aclose()
+
+    @provide
+    def client_cache(self, backends: ChatBackends) -> ClientCache:
+        return backends.cache
+
+    @provide
+    def rate_limiter(self, backends: ChatBackends) -> RateLimiter:
+        return backends.limiter
+
+    @provide
+    async def recorder(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[ChatRecorder]:
+        recorder = SqlChatRecorder(sessions)
+        yield recorder
+        await recorder.aclose()  # a normal shutdown stores every turn accepted
+
+    @provide
+    def units_of_work(self, container: AsyncContainer) -> chat.UnitsOfWork:
+        """Units of work for the host lookup, through the container (so fakes apply too)."""
+
+        @asynccontextmanager
+        async def opened() -> AsyncIterator[UnitOfWork]:
+            async with container() as request_scope:
+                yield await request_scope.get(UnitOfWork)
+
+        def open_unit() -> AbstractAsyncContextManager[UnitOfWork]:
+            return opened()
+
+        return open_unit
+
+    @provide
+    def find_client(self, cache: ClientCache, units: chat.UnitsOfWork) -> chat.FindClientForHost:
+        return chat.FindClientForHost(cache, units)
+
+    @provide
+    def chat_use_case(
+        self, settings: Settings, models: ChatModels, recorder: ChatRecorder, clock: Clock
+    ) -> chat.Chat:
+        return chat.Chat(models, recorder, clock, builtin_tools(), settings.llm_tool_rounds)
+
+    @provide
+    def admission(self, settings: Settings, limiter: RateLimiter) -> chat.Admission:
+        return chat.Admission(limiter, settings.chat_rate_limit_per_minute)
+
+
+class ProvisioningProvider(Provider):
+    """The worker's side: the job queue, the outbox relay, the infrastructure adapters (real
+    ones, or in-memory ones in `local`, where hosts need no DNS, certificate or Ingress)."""
+
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> ProvisioningPolicy:
+        return provisioning_policy(settings)
+
+    @provide
+    async def job_queue(self, settings: Settings) -> AsyncIterator[JobQueue]:
+        if settings.redis_url:
+            from smarter.adapters.saq_job_queue import SaqJobQueue, SweepingRedisQueue
+
+            redis_queue = SweepingRedisQueue.from_url(settings.redis_url, name=settings.queue_name)
+            await redis_queue.connect()
+            yield SaqJobQueue(redis_queue, timeout_seconds=settings.worker_job_timeout_seconds)
+            await redis_queue.disconnect()
+        else:
+            in_process = InProcessJobQueue(settings.worker_concurrency)
+            yield in_process
+            await in_process.stop()
+
+    @provide
+    def relay(self, sessions: async_sessionmaker[AsyncSession], queue: JobQueue) -> SqlOutboxRelay:
+        return SqlOutboxRelay(sessions, queue)
+
+    @provide
+    def dns_zones(self, settings: Settings) -> DnsZones:
+        if settings.environment is Environment.LOCAL:
+            return MemoryDnsZones()
+        from smarter.adapters.route53_dns_zones import Route53DnsZones, route53_client
+
+        return Route53DnsZones(route53_client(settings.aws_region, settings.route53_endpoint_url))
+
+    @provide
+    def dns_resolver(self, settings: Settings, zones: DnsZones) -> DnsResolver:
+        if isinstance(zones, MemoryDnsZones):
+            return MemoryDnsResolver(zones)
+        from smarter.adapters.dnspython_resolver import DnspythonResolver
+
+        return DnspythonResolver(settings.dns_nameservers)
+
+    @provide
+    def cluster(self, settings: Settings) -> Cluster:
+        if settings.environment is Environment.LOCAL:
+            return MemoryCluster()
+        from smarter.adapters.kubernetes_cluster import KubernetesCluster, kubernetes_api_client
+
+        return KubernetesCluster(
+            kubernetes_api_client(settings.kubernetes_api_url, token=settings.kubernetes_token),
+            settings.kubernetes_namespace,
+            settings.ingress_class,
+            settings.ingress_annotations,
+            settings.ingress_service_name,
+            settings.ingress_service_port,
+        )
+
+    @provide
+    def certificates(self, settings: Settings, clock: Clock, zones: DnsZones) -> Certificates:
+        if settings.environment is Environment.LOCAL:
+            return InstantCertificates(clock)
+        return real_certificates(settings, zones)
+
+    jobs = provide(ProvisioningJobs, scope=Scope.REQUEST)
+
+
+def provisioning_policy(settings: Settings) -> ProvisioningPolicy:
+    return ProvisioningPolicy(
+        ingress_target=settings.ingress_target,
+        platform_zone=settings.platform_zone or settings.platform.base_api_domain,
+        verification_window_seconds=settings.dns_verification_window_seconds,
+        first_retry_seconds=settings.provisioning_first_retry_seconds,
+        max_retry_seconds=settings.provisioning_max_retry_seconds,
+    )
+
+
+def real_certificates(settings: Settings, zones: DnsZones) -> Certificates:
+    """cert-manager `Certificate` objects, or ACME DNS-01 done by the worker itself."""
+    if settings.certificate_issuer == "acme":
+        from smarter.adapters.acme_certificates import AcmeCertificates
+        from smarter.adapters.certificate_stores import certificate_store_from
+        from smarter.adapters.kubernetes_cluster import kubernetes_api_client
+
+        async def zone_for(domain: str) -> str:
+            # The closest enclosing zone: the platform's for default hosts, the customer's
+            # (verified, so the only one of that name the platform serves) for custom hosts.
+            labels = domain.removeprefix("*.").split(".")
+            for start in range(len(labels) - 1):
+                zone = await zones.find_zone(".".join(labels[start:]))
+                if zone is not None:
+                    return zone.id
+            raise InfrastructureError(f"no hosted zone holds {domain}")
+
+        store = certificate_store_from(
+            settings.certificate_store,
+            lambda: kubernetes_api_client(
+                settings.kubernetes_api_url, token=settings.kubernetes_token
+            ),
+            settings.kubernetes_namespace,
+        )
+        return AcmeCertificates(
+            settings.acme_directory_url,
+            zones,
+            zone_for,
+            store,
+            email=settings.acme_email,
+            ca_bundle=settings.acme_ca_bundle,
+        )
+    from smarter.adapters.cert_manager_certificates import CertManagerCertificates
+    from smarter.adapters.kubernetes_cluster import kubernetes_api_client
+
+    return CertManagerCertificates(
+        kubernetes_api_client(settings.kubernetes_api_url, token=settings.kubernetes_token),
+        settings.kubernetes_namespace,
+        settings.cert_manager_issuer,
+        settings.cert_manager_issuer_kind,
+    )
+
+
 def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
     return make_async_container(
-        PlatformProvider(), RequestProvider(), *overrides, context={Settings: settings}
+        PlatformProvider(),
+        RequestProvider(),
+        ChatProvider(),
+        ProvisioningProvider(),
+        *overrides,
+        context={Settings: settings},
     )

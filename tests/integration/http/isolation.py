@@ -123,6 +123,9 @@ def client_attempts(client: str) -> list[tuple[str, str, Any]]:
         ("GET", f"{client}/api-keys/", None),
         ("POST", f"{client}/api-keys/", {"name": "stolen"}),
         ("PUT", f"{client}/custom-domain/", {"custom_domain_id": None}),
+        ("GET", f"{client}/requests/", None),
+        ("GET", f"{client}/conversations/", None),
+        ("GET", f"{client}/conversations/s-1/", None),
         ("GET", f"/api/v1/manifests/{client.rsplit('/', 1)[1]}/", None),
         ("GET", f"/api/v1/manifests/{client.rsplit('/', 1)[1]}/?format=json", None),
     ]

@@ -176,14 +176,17 @@ async def test_delete_removes_an_undeployed_client(api: Api, tenant: Tenant) -> 
     assert gone.status_code == 404
 
 
-async def test_a_deployed_client_cannot_be_deleted(api: Api, tenant: Tenant) -> None:
+async def test_a_deployed_client_is_gone_at_once_and_torn_down_later(
+    api: Api, tenant: Tenant
+) -> None:
     client = await create(api, tenant.admin, name="example")
     await api.client.post(f"{CLIENTS}/{client['id']}/deploy/", headers=tenant.admin)
 
     response = await api.client.delete(f"{CLIENTS}/{client['id']}/", headers=tenant.admin)
 
-    assert response.status_code == 409
-    assert "undeploy" in response.json()["detail"]
+    assert response.status_code == 204
+    gone = await api.client.get(f"{CLIENTS}/{client['id']}/", headers=tenant.admin)
+    assert gone.status_code == 404
 
 
 async def test_clone_copies_the_settings_under_a_new_name(api: Api, tenant: Tenant) -> None:

@@ -14,10 +14,14 @@ DOCS = "/api/docs"
 
 
 def documented_routes(app: Litestar) -> set[tuple[str, str]]:
-    """(method, path) of every route the app serves, outside the docs themselves."""
+    """(method, path) of every route the app serves, outside the docs themselves and the
+    HTML pages (the chat page's workbench and assets say `include_in_schema=False`)."""
     routes = set()
     for route in app.routes:
         if route.path.startswith(DOCS):
+            continue
+        handlers = getattr(route, "route_handlers", ())
+        if handlers and not any(h.include_in_schema for h in handlers):
             continue
         path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path).rstrip("/") or "/"
         for method in getattr(route, "methods", ()):

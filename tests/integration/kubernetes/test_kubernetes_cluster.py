@@ -215,11 +215,10 @@ async def test_an_unreachable_api_is_an_infrastructure_error() -> None:
     api_client.close()
 
 
-async def test_a_client_for_a_url_sends_the_bearer_token_from_the_environment(
-    kubernetes_api: KubernetesApiServer, monkeypatch: pytest.MonkeyPatch
+async def test_a_client_for_a_url_sends_the_configured_bearer_token(
+    kubernetes_api: KubernetesApiServer,
 ) -> None:
-    monkeypatch.setenv("SMARTER_KUBERNETES_TOKEN", "sa-token")
-    api_client = kubernetes_api_client(kubernetes_api.url + "/")
+    api_client = kubernetes_api_client(kubernetes_api.url + "/", token="sa-token")
 
     await cluster(api_client).get_ingress(INGRESS.name)
     api_client.close()

@@ -48,7 +48,7 @@ async def test_request_history_reads_back_newest_first(
 
     async with new_uow() as other:
         records = await other.history.list(client.id)
-        older = await other.history.list(client.id, before=later(1))
+        older = await other.history.list(client.id, before=records[0].id)
 
     assert [r.request_id for r in records] == ["req-2", "req-1"]
     assert records[1] == first and records[1].created_at == MOMENT
@@ -96,3 +96,44 @@ async def test_a_conversation_keeps_its_messages_in_order(
     ]
     assert conversation.messages[2].created_at == later(1)
     assert (conversation.created_at, conversation.updated_at) == (MOMENT, later(1))
+
+
+async def test_request_history_pages_by_cursor_even_when_times_tie(
+    uow: SqlUnitOfWork, platform: Platform
+) -> None:
+    _, admin = await an_account_with_admin(uow)
+    client = await a_stored_client(uow, admin, platform)
+    other = await a_stored_client(uow, admin, platform, name="other")
+    assert client.id is not None and other.id is not None
+    for n in range(5):  # three share one instant
+        await uow.history.add(a_record(client.id, f"req-{n}", seconds=min(n, 2)))
+    foreign = await uow.history.add(a_record(other.id, "req-x"))
+    await uow.commit()
+
+    first = await uow.history.list(client.id, limit=2)
+    second = await uow.history.list(client.id, limit=2, before=first[-1].id)
+    third = await uow.history.list(client.id, limit=2, before=second[-1].id)
+
+    pages = [[r.request_id for r in page] for page in (first, second, third)]
+    assert pages == [["req-4", "req-3"], ["req-2", "req-1"], ["req-0"]]
+    assert await uow.history.list(client.id, before=foreign.id) == []
+
+
+async def test_conversations_list_last_active_first_with_message_counts(
+    uow: SqlUnitOfWork, platform: Platform
+) -> None:
+    _, admin = await an_account_with_admin(uow)
+    client = await a_stored_client(uow, admin, platform)
+    assert client.id is not None
+    hello = [ChatMessage(role="user", content="Hi")]
+    await uow.conversations.append(client.id, "old", hello, at=MOMENT)
+    await uow.conversations.append(client.id, "new", hello, at=later(1))
+    await uow.conversations.append(client.id, "old", hello * 2, at=later(2))
+    await uow.commit()
+
+    first = await uow.conversations.list(client.id, limit=1)
+    rest = await uow.conversations.list(client.id, limit=5, before=first[0].id)
+
+    assert [(c.session_key, c.messages) for c in first + rest] == [("old", 3), ("new", 1)]
+    assert (first[0].created_at, first[0].updated_at) == (MOMENT, later(2))
+    assert await uow.conversations.list(client.id + 1) == []

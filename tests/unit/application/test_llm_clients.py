@@ -536,22 +536,31 @@ async def test_another_accounts_client_cannot_be_cloned(world: World) -> None:
 # -- DeleteLLMClient -------------------------------------------------------------------------
 
 
-async def test_a_deployed_client_cannot_be_deleted(world: World) -> None:
+async def test_a_deployed_client_is_hidden_undeployed_and_left_to_the_worker(
+    world: World,
+) -> None:
     client_id = await world.deployed_client(world.user)
+    world.uow.outbox.committed.clear()
 
-    with pytest.raises(Conflict, match="undeploy"):
-        await DeleteLLMClient(world.uow)(world.user, client_id)
-    assert client_id in world.uow.clients.rows
+    await DeleteLLMClient(world.uow, world.clock)(world.user, client_id)
+
+    stored = world.stored(client_id)
+    assert stored.deletion_requested_at == world.clock.now() and not stored.deployed
+    assert jobs(world.uow.outbox) == [f'{{"type":"ReconcileClient","client_id":{client_id}}}']
+    with pytest.raises(NotFound):
+        await GetLLMClient(world.uow)(world.user, client_id)
 
 
-async def test_an_undeployed_client_not_yet_torn_down_cannot_be_deleted(world: World) -> None:
+async def test_an_undeployed_client_not_yet_torn_down_is_left_to_the_worker(
+    world: World,
+) -> None:
     client_id = await world.deployed_client(world.user)
     await world.provision(client_id)
     await UndeployLLMClient(world.uow, world.clock)(world.user, client_id)
 
-    with pytest.raises(Conflict):
-        await DeleteLLMClient(world.uow)(world.user, client_id)
-    assert client_id in world.uow.clients.rows
+    await DeleteLLMClient(world.uow, world.clock)(world.user, client_id)
+
+    assert world.stored(client_id).deletion_requested_at is not None
 
 
 async def test_an_undeployed_and_torn_down_client_is_deleted(world: World) -> None:
@@ -561,7 +570,7 @@ async def test_an_undeployed_and_torn_down_client_is_deleted(world: World) -> No
     await world.tear_down(client_id)
     commits = world.uow.commits
 
-    await DeleteLLMClient(world.uow)(world.user, client_id)
+    await DeleteLLMClient(world.uow, world.clock)(world.user, client_id)
 
     assert client_id not in world.uow.clients.rows
     assert world.uow.commits == commits + 1
@@ -572,7 +581,7 @@ async def test_an_undeployed_and_torn_down_client_is_deleted(world: World) -> No
 async def test_a_client_never_deployed_is_deleted(world: World) -> None:
     client_id = await world.create_client(world.user)
 
-    await DeleteLLMClient(world.uow)(world.user, client_id)
+    await DeleteLLMClient(world.uow, world.clock)(world.user, client_id)
 
     assert world.uow.clients.rows == {}
 
@@ -581,7 +590,7 @@ async def test_a_non_admin_cannot_delete_another_users_client(world: World) -> N
     client_id = await world.create_client(world.colleague)
 
     with pytest.raises(NotFound):
-        await DeleteLLMClient(world.uow)(world.user, client_id)
+        await DeleteLLMClient(world.uow, world.clock)(world.user, client_id)
     assert client_id in world.uow.clients.rows
 
 
@@ -589,7 +598,7 @@ async def test_another_accounts_client_cannot_be_deleted(world: World) -> None:
     client_id = await world.create_client(world.stranger)
 
     with pytest.raises(NotFound):
-        await DeleteLLMClient(world.uow)(world.admin, client_id)
+        await DeleteLLMClient(world.uow, world.clock)(world.admin, client_id)
     assert client_id in world.uow.clients.rows
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarter.adapters.sql.integrity import guarded_write
 from smarter.adapters.sql.rows import LLMClientAPIKeyRow, utc_now
+from smarter.adapters.sql.touched import note_client
 from smarter.domain.accounts import LLMClientAPIKey
 from smarter.domain.errors import NotFound
 from smarter.domain.secrets import same_digest
@@ -42,6 +43,7 @@ class SqlAPIKeys:
         ):
             self._session.add(row)
         key.id, key.created_at = row.id, row.created_at
+        await note_client(self._session, key.llm_client_id)
         return key
 
     async def get(self, client_id: int, key_id: int) -> LLMClientAPIKey:
@@ -69,6 +71,7 @@ class SqlAPIKeys:
             row.digest = key.digest
             row.display_prefix = key.display_prefix
             row.revoked_at = key.revoked_at
+        await note_client(self._session, key.llm_client_id)
         return key
 
     async def find_active(self, client_id: int, digest: str) -> LLMClientAPIKey | None:
@@ -83,3 +86,13 @@ class SqlAPIKeys:
         if row is None or not same_digest(row.digest, digest):
             return None
         return _key(row)
+
+    async def active_digests(self, client_id: int) -> dict[str, int]:
+        """The digests of the client's unrevoked keys, with their ids."""
+        rows = await self._session.execute(
+            select(LLMClientAPIKeyRow.digest, LLMClientAPIKeyRow.id).where(
+                LLMClientAPIKeyRow.llm_client_id == client_id,
+                LLMClientAPIKeyRow.revoked_at.is_(None),
+            )
+        )
+        return {digest: key_id for digest, key_id in rows.tuples()}

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from smarter.adapters.sql.accounts import account_id_of
 from smarter.adapters.sql.integrity import guarded_write
 from smarter.adapters.sql.rows import AccountRow, CustomDomainRow, LLMClientRow
+from smarter.adapters.sql.touched import note_account
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.custom_domain import CustomDomain, VerificationReport
 from smarter.domain.errors import Conflict, NotFound
@@ -54,6 +55,7 @@ class SqlCustomDomains:
         async with guarded_write(self._session, taken):
             self._session.add(row)
         domain.id = row.id
+        note_account(self._session, domain.account_number)
         return domain
 
     async def get(self, account: AccountNumber, domain_id: int) -> CustomDomain:
@@ -88,6 +90,7 @@ class SqlCustomDomains:
             row.name_servers = list(domain.name_servers)
             row.is_verified = domain.is_verified
             row.last_verification = _report(domain)
+        note_account(self._session, domain.account_number)
         return domain
 
     async def delete(self, domain: CustomDomain) -> None:
@@ -97,6 +100,7 @@ class SqlCustomDomains:
         )
         if getattr(result, "rowcount", 0) == 0:
             raise NotFound(f"no custom domain {domain.id}")
+        note_account(self._session, domain.account_number)
 
     async def is_attached(self, domain_id: int) -> bool:
         attached = await self._session.scalar(

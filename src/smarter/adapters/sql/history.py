@@ -1,19 +1,17 @@
-"""What the chat endpoint records: request history and conversations.
-
-No application port names these yet (the chat issue will); they are here so that the tables
-they write are exercised from the start.
-"""
+"""What the chat endpoint records: request history and conversations, and their lists."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from smarter.adapters.sql.integrity import guarded_write
 from smarter.adapters.sql.rows import ChatMessageRow, ChatRequestRow, ChatRow, utc_now
+from smarter.application.ports import ConversationSummary
 from smarter.domain.errors import Conflict
 from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation
 
@@ -34,6 +32,16 @@ def _record(row: ChatRequestRow) -> ChatRequestRecord:
         created_at=row.created_at,
         id=row.id,
     )
+
+
+def _older(
+    at: InstrumentedAttribute[datetime],
+    row_id: InstrumentedAttribute[int],
+    cursor_at: datetime,
+    cursor_id: int,
+) -> ColumnElement[bool]:
+    """Rows after the cursor in newest-first order: (at, id) < (cursor_at, cursor_id)."""
+    return or_(at < cursor_at, and_(at == cursor_at, row_id < cursor_id))
 
 
 class SqlRequestHistory:
@@ -65,12 +73,21 @@ class SqlRequestHistory:
         return record
 
     async def list(
-        self, client_id: int, limit: int = 50, before: datetime | None = None
+        self, client_id: int, limit: int = 50, before: int | None = None
     ) -> list[ChatRequestRecord]:
-        """The client's requests, newest first; `before` pages back in time."""
+        """The client's requests, newest first; `before` (a record id) pages back in time.
+
+        The cursor is the pair (created_at, id) of that record, so that requests recorded at
+        the same instant are neither skipped nor repeated between pages.
+        """
         query = select(ChatRequestRow).where(ChatRequestRow.llm_client_id == client_id)
         if before is not None:
-            query = query.where(ChatRequestRow.created_at < before)
+            cursor = await self._session.get(ChatRequestRow, before)
+            if cursor is None or cursor.llm_client_id != client_id:
+                return []
+            query = query.where(
+                _older(ChatRequestRow.created_at, ChatRequestRow.id, cursor.created_at, cursor.id)
+            )
         rows = await self._session.scalars(
             query.order_by(ChatRequestRow.created_at.desc(), ChatRequestRow.id.desc()).limit(limit)
         )
@@ -102,6 +119,37 @@ class SqlConversations:
             updated_at=chat.updated_at,
             id=chat.id,
         )
+
+    async def list(
+        self, client_id: int, limit: int = 50, before: int | None = None
+    ) -> list[ConversationSummary]:
+        """The client's conversations, last active first; `before` (a conversation id) pages."""
+        count = (
+            select(func.count(ChatMessageRow.id))
+            .where(ChatMessageRow.chat_id == ChatRow.id)
+            .scalar_subquery()
+        )
+        query = select(ChatRow, count).where(ChatRow.llm_client_id == client_id)
+        if before is not None:
+            cursor = await self._session.get(ChatRow, before)
+            if cursor is None or cursor.llm_client_id != client_id:
+                return []
+            query = query.where(
+                _older(ChatRow.updated_at, ChatRow.id, cursor.updated_at, cursor.id)
+            )
+        rows = await self._session.execute(
+            query.order_by(ChatRow.updated_at.desc(), ChatRow.id.desc()).limit(limit)
+        )
+        return [
+            ConversationSummary(
+                id=chat.id,
+                session_key=chat.session_key,
+                messages=messages,
+                created_at=chat.created_at,
+                updated_at=chat.updated_at,
+            )
+            for chat, messages in rows.tuples()
+        ]
 
     async def append(
         self,

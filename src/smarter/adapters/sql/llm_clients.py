@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from sqlalchemy import Boolean, Select, delete, func, insert, or_, select
+from sqlalchemy import Boolean, Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -26,6 +26,7 @@ from smarter.adapters.sql.rows import (
     llm_client_tags,
     utc_now,
 )
+from smarter.adapters.sql.touched import note_account
 from smarter.application.ports import ClientFilter, ClientPage
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.environments import Platform
@@ -103,6 +104,7 @@ class SqlLLMClients:
             self._session.add(row)
         client.id, client.owner_id = row.id, owner_id
         client.created_at, client.updated_at = row.created_at, row.updated_at
+        note_account(self._session, client.account_number)
         await self._store_tags(row.id, client.tags, previous=())
         self._store_events(client)
         return client
@@ -167,6 +169,7 @@ class SqlLLMClients:
             row.custom_domain_id = custom_domain_id
             row.updated_at = client.updated_at or utc_now()
         client.updated_at = row.updated_at
+        note_account(self._session, client.account_number)
         await self._store_tags(row.id, client.tags, previous=previous_tags)
         self._store_events(client)
         return client
@@ -178,6 +181,7 @@ class SqlLLMClients:
         )
         if getattr(result, "rowcount", 0) == 0:
             raise NotFound(f"no LLMClient {client.id}")
+        note_account(self._session, client.account_number)
 
     async def events(self, client_id: int) -> list[StatusEvent]:
         """The client's status timeline, oldest first."""
@@ -200,8 +204,27 @@ class SqlLLMClients:
 
     # -- mapping -----------------------------------------------------------------------------
 
+    async def save_statuses(self, client: LLMClient) -> None:
+        """Store only the observed statuses and the new events (the worker's write)."""
+        await self._session.execute(
+            update(LLMClientRow)
+            .where(LLMClientRow.id == client.id)
+            .values(
+                dns_verification_status=client.dns_verification_status.value,
+                tls_certificate_issuance_status=client.tls_certificate_issuance_status.value,
+            )
+        )
+        self._store_events(client)
+        note_account(self._session, client.account_number)
+
+    async def find(self, client_id: int) -> LLMClient | None:
+        """Any account's client, also one being deleted (the worker's lookup)."""
+        return await self._one(
+            self._query(include_deleting=True).where(LLMClientRow.id == client_id)
+        )
+
     @staticmethod
-    def _query() -> Select[Any]:
+    def _query(*, include_deleting: bool = False) -> Select[Any]:
         active_keys = (
             select(func.count(LLMClientAPIKeyRow.id))
             .where(
@@ -211,7 +234,7 @@ class SqlLLMClients:
             .correlate(LLMClientRow)
             .scalar_subquery()
         )
-        return (
+        query = (
             select(
                 LLMClientRow,
                 AccountRow.account_number,
@@ -226,6 +249,10 @@ class SqlLLMClients:
             # Rows this session holds already are refreshed: the database's cascades (a
             # deleted domain, a revoked key) must show within one unit of work too.
             .execution_options(populate_existing=True)
+        )
+        # A client being deleted is gone for everyone but the worker.
+        return (
+            query if include_deleting else query.where(LLMClientRow.deletion_requested_at.is_(None))
         )
 
     async def _one(self, query: Select[Any]) -> LLMClient | None:
@@ -260,6 +287,7 @@ class SqlLLMClients:
             active_api_keys=active_api_keys,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            deletion_requested_at=row.deletion_requested_at,
         )
 
     @staticmethod
@@ -273,10 +301,14 @@ class SqlLLMClients:
         row.dns_verification_status = client.dns_verification_status.value
         row.tls_certificate_issuance_status = client.tls_certificate_issuance_status.value
         row.spec = _spec_document(client)
+        row.deletion_requested_at = client.deletion_requested_at
 
     @staticmethod
     def _conditions(account: AccountNumber, query: ClientFilter) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [AccountRow.account_number == account]
+        conditions: list[ColumnElement[bool]] = [
+            AccountRow.account_number == account,
+            LLMClientRow.deletion_requested_at.is_(None),
+        ]
         if query.owner_id is not None:
             conditions.append(LLMClientRow.owner_id == query.owner_id)
         if query.name_contains:

@@ -164,6 +164,8 @@ class LLMClientRow(Base):
     )
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _created()
+    # Deleted while it held provisioned hosts: hidden now, removed after the teardown.
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 # The tags of each client again, one row each, so that the tag filter is an indexed lookup.
@@ -281,3 +283,42 @@ class OutboxRow(Base):
     created_at: Mapped[datetime] = _created()
     processed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProvisionedHostRow(Base):
+    """What the worker provisioned for one host of a client (observed state)."""
+
+    __tablename__ = "provisioned_hosts"
+
+    id: Mapped[int] = _id()
+    host: Mapped[str] = mapped_column(String(HOST_LENGTH), unique=True)
+    llm_client_id: Mapped[int] = _parent("llm_clients")
+    role: Mapped[str] = mapped_column(String(16))
+    zone_id: Mapped[str] = mapped_column(String)
+    record_type: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(HOST_LENGTH))
+    certificate_name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
+    ingress_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    check: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    change_id: Mapped[str | None] = mapped_column(String, default=None)
+    verify_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ingress_applied: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = _created()
+
+
+class ManagedCertificateRow(Base):
+    """A certificate the worker ordered; shared ones are counted through provisioned_hosts."""
+
+    __tablename__ = "managed_certificates"
+
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    hosts: Mapped[list[str]] = mapped_column(JsonB)
+    phase: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    requested_at: Mapped[datetime]
+    not_before: Mapped[datetime | None] = mapped_column(default=None)
+    not_after: Mapped[datetime | None] = mapped_column(default=None)
+    renew_after: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    renewing: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")

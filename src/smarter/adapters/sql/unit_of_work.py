@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarter.adapters.sql.accounts import SqlAccounts, SqlAccountTokens, SqlUsers
@@ -10,14 +13,25 @@ from smarter.adapters.sql.custom_domains import SqlCustomDomains
 from smarter.adapters.sql.history import SqlConversations, SqlRequestHistory
 from smarter.adapters.sql.llm_clients import SqlLLMClients
 from smarter.adapters.sql.outbox import SqlOutbox
+from smarter.adapters.sql.provisioning import SqlProvisioningRecords
+from smarter.adapters.sql.touched import take_touched
+from smarter.domain.account_number import AccountNumber
 from smarter.domain.environments import Platform
+
+logger = logging.getLogger(__name__)
+
+AfterCommit = Callable[[frozenset[AccountNumber]], Awaitable[None]]
+"""Told which accounts' clients, API keys or custom domains a commit changed."""
 
 
 class SqlUnitOfWork:
     """Repositories sharing one session: nothing they write is stored until `commit()`."""
 
-    def __init__(self, session: AsyncSession, platform: Platform) -> None:
+    def __init__(
+        self, session: AsyncSession, platform: Platform, after_commit: AfterCommit | None = None
+    ) -> None:
         self.session = session
+        self._after_commit = after_commit
         self.accounts = SqlAccounts(session)
         self.users = SqlUsers(session)
         self.tokens = SqlAccountTokens(session)
@@ -25,12 +39,19 @@ class SqlUnitOfWork:
         self.api_keys = SqlAPIKeys(session)
         self.domains = SqlCustomDomains(session)
         self.outbox = SqlOutbox(session)
-        # Not in the UnitOfWork port yet (the chat endpoint's issue adds them).
+        self.provisioning = SqlProvisioningRecords(session)
         self.history = SqlRequestHistory(session)
         self.conversations = SqlConversations(session)
 
     async def commit(self) -> None:
         await self.session.commit()
+        touched = take_touched(self.session)
+        if touched and self._after_commit is not None:
+            try:
+                await self._after_commit(touched)
+            except Exception:  # the change is stored; a stale cache entry expires on its own
+                logger.exception("the after-commit callback failed for %s", sorted(touched))
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        take_touched(self.session)

@@ -9,11 +9,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Tag
 
+from smarter.application.chat import Chat, FindClientForHost
+from smarter.application.chat_ports import ChatRecorder
 from smarter.entrypoints.http.accounts import (
     AccountController,
     TokensController,
     UsersController,
 )
+from smarter.entrypoints.http.allow_header import allow_every_method
 from smarter.entrypoints.http.api_keys import APIKeysController
 from smarter.entrypoints.http.auth import (
     PRINCIPAL,
@@ -22,15 +25,21 @@ from smarter.entrypoints.http.auth import (
     SECURITY_SCHEME_NAME,
     authenticate,
 )
+from smarter.entrypoints.http.chat_page import CONSOLE_PAGE_ROUTES
+from smarter.entrypoints.http.client_hosts import create_client_host_app
 from smarter.entrypoints.http.custom_domains import CustomDomainsController
 from smarter.entrypoints.http.errors import EXCEPTION_HANDLERS
+from smarter.entrypoints.http.history import HistoryController
 from smarter.entrypoints.http.host_gate import HostGate
 from smarter.entrypoints.http.hosts import HostsController
 from smarter.entrypoints.http.llm_clients import LLMClientsController
 from smarter.entrypoints.http.manifests import ManifestsController
 from smarter.entrypoints.http.nul_characters import refuse_nul_characters
+from smarter.entrypoints.http.openapi_schema import StrictStructSchemaPlugin
+from smarter.entrypoints.http.sandbox import SandboxController
 from smarter.entrypoints.settings import Settings
 from smarter.entrypoints.wiring import make_container
+from smarter.entrypoints.worker import EmbeddedProvisioning
 
 MAX_BODY_BYTES = 1_048_576
 DOCS_PATH = "/api/docs"
@@ -43,6 +52,7 @@ TAGS = [
     Tag(name="api-keys", description="Keys a client may require; the plaintext is shown once"),
     Tag(name="custom-domains", description="Customers' own domains for client hosts"),
     Tag(name="manifests", description="LLMClients as `smarter.sh/v1` manifests"),
+    Tag(name="history", description="A client's request history and conversations"),
     Tag(name="diagnostics", description="Health and host rules; no token needed"),
 ]
 
@@ -64,6 +74,8 @@ def console_api() -> Router:
             APIKeysController,
             CustomDomainsController,
             ManifestsController,
+            HistoryController,
+            SandboxController,
         ],
         guards=[authenticate],
         dependencies=PRINCIPAL,
@@ -87,21 +99,40 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def create_app(settings: Settings, container: AsyncContainer | None = None) -> Litestar:
+def create_app(
+    settings: Settings, container: AsyncContainer | None = None, *, embedded_worker: bool = False
+) -> Litestar:
+    """`embedded_worker`: also run provisioning jobs in this process (`serve` without Redis)."""
     di = make_container(settings) if container is None else container
+    embedded = EmbeddedProvisioning(di, settings)
+
+    async def start_worker() -> None:
+        if embedded_worker:
+            await embedded.start()
+
+    async def start_chat() -> None:
+        # Resolve the chat path's services now, not on the first chat request.
+        await di.get(Chat)
+        await di.get(FindClientForHost)
 
     async def close_container() -> None:
+        await embedded.stop()
+        await (await di.get(ChatRecorder)).drain()  # every chat turn accepted is stored
         await di.close()
 
     app = Litestar(
-        route_handlers=[healthz, HostsController, console_api()],
+        route_handlers=[healthz, HostsController, console_api(), *CONSOLE_PAGE_ROUTES],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
         openapi_config=openapi_config(),
+        plugins=[StrictStructSchemaPlugin()],  # schema: structs refuse unknown fields
+        on_startup=[start_worker, start_chat],
         on_shutdown=[close_container],
         debug=False,
     )
+    allow_every_method(app)  # Litestar 2 lists only some methods in OPTIONS
     setup_dishka(di, app)
-    app.asgi_handler = HostGate(app.asgi_handler, di, settings.environment)
+    client_hosts = create_client_host_app(di, settings.platform.scheme)
+    app.asgi_handler = HostGate(app.asgi_handler, di, settings.environment, client_hosts)
     return app

@@ -1,9 +1,10 @@
 """The host gate: every request's Host is classified before any routing (DESIGN section 2).
 
 It wraps the whole ASGI application. An invalid host, or a host of another environment, gets
-400 with the router's reason; client and custom-domain hosts get 404 until the chat endpoint
-serves them; console and API hosts go on to the application. `/healthz` answers on any host,
-because Kubernetes probes use the pod's IP address.
+400 with the router's reason; console and API hosts go on to the application; client and
+custom-domain hosts go to the client-host application (client_hosts.py), so that neither
+serves the other's routes. `/healthz` answers on any host, because Kubernetes probes use the
+pod's IP address.
 
 The resolved host is kept in the request's state (`resolved_host_of(request)`), so that the
 routes that serve client hosts need not resolve it again. The gate is also the last line of
@@ -30,6 +31,7 @@ logger = logging.getLogger("smarter.http")
 STATE_KEY = "resolved_host"
 ANY_HOST_PATHS = frozenset({"/healthz"})
 APPLICATION_HOSTS = frozenset({HostKind.CONSOLE, HostKind.API})
+CLIENT_HOSTS = frozenset({HostKind.CLIENT, HostKind.CUSTOM_DOMAIN})
 
 
 def resolved_host_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ResolvedHost | None:
@@ -47,14 +49,21 @@ def refusal(resolved: ResolvedHost, environment: Environment) -> tuple[int, str]
             f"host '{resolved.host}' belongs to the {resolved.environment.value} environment,"
             f" this is {environment.value}"
         )
-    if resolved.kind not in APPLICATION_HOSTS:
-        return 404, f"nothing is served on host '{resolved.host}' yet"
+    if resolved.kind not in APPLICATION_HOSTS and resolved.kind not in CLIENT_HOSTS:
+        return 404, f"nothing is served on host '{resolved.host}'"
     return None
 
 
 class HostGate:
-    def __init__(self, app: ASGIApp, container: AsyncContainer, environment: Environment) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        container: AsyncContainer,
+        environment: Environment,
+        client_hosts: ASGIApp | None = None,
+    ) -> None:
         self._app = app
+        self._client_hosts = client_hosts
         self._container = container
         self._environment = environment
         self._router: HostRouter | None = None
@@ -86,6 +95,12 @@ class HostGate:
                 await _refuse(scope, send, *refused)
                 return
             scope.setdefault("state", {})[STATE_KEY] = resolved
+            if resolved.kind in CLIENT_HOSTS:
+                if self._client_hosts is None:
+                    await _refuse(scope, send, 404, f"nothing is served on '{resolved.host}'")
+                    return
+                await self._client_hosts(scope, receive, send)
+                return
         await self._app(scope, receive, send)
 
     async def _host_router(self) -> HostRouter:

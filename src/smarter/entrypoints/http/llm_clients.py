@@ -27,7 +27,8 @@ from smarter.application.views import LLMClientView, StatusView, client_view, st
 from smarter.domain.accounts import Principal
 from smarter.domain.llm_client import LLMClientSpec
 from smarter.entrypoints.http.errors import error_responses
-from smarter.entrypoints.http.params import MAX_ID, BodyId, ObjectId
+from smarter.entrypoints.http.openapi_schema import OptionalBodyOperation
+from smarter.entrypoints.http.params import MAX_ID, BodyId, ObjectId, exact_bounds
 
 
 class LLMClientPage(msgspec.Struct, kw_only=True):
@@ -71,7 +72,12 @@ def changes_of(patch: msgspec.Struct) -> dict[str, Any]:
     }
 
 
-Offset = Annotated[int, QueryParameter(ge=0, le=MAX_ID, description="Items to skip")]
+Offset = Annotated[
+    int,
+    QueryParameter(
+        ge=0, le=MAX_ID, description="Items to skip", schema_extra=exact_bounds(0, MAX_ID)
+    ),
+]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description="Items per page")]
 
 
@@ -163,6 +169,7 @@ class LLMClientsController(Controller):
         "/{client_id:str}/clone/",
         summary="Copy an LLMClient under a new name (default `<name>-copy`), not deployed",
         responses=error_responses(400, 401, 404, 409, 413, 422),
+        operation_class=OptionalBodyOperation,
     )
     @inject
     async def clone_client(

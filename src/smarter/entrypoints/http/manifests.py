@@ -16,7 +16,15 @@ import msgspec
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    RequestBody,
+    Schema,
+)
 from litestar.params import QueryParameter
 
 from smarter.application.manifests import API_VERSION, KIND, ApplyManifest, GetManifest
@@ -34,15 +42,34 @@ YAML_TYPES = frozenset(
 )
 JSON_TYPES = frozenset({"application/json"})
 
-_EXAMPLE = f"""apiVersion: {API_VERSION}
-kind: {KIND}
-metadata:
-  name: example
-  version: 1.0.0
-spec:
-  default_model: gpt-4o-mini
-  app_name: Example
-"""
+_EXAMPLE = {
+    "apiVersion": API_VERSION,
+    "kind": KIND,
+    "metadata": {"name": "example", "version": "1.0.0"},
+    "spec": {"default_model": "gpt-4o-mini", "app_name": "Example"},
+}
+
+
+_MANIFEST_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["apiVersion", "kind", "metadata", "spec"],
+    description="An LLMClient manifest",
+)
+
+
+_MANIFEST_IN = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["apiVersion", "kind", "metadata"],
+    properties={
+        "apiVersion": Schema(type=OpenAPIType.STRING, description=f"`{API_VERSION}`"),
+        "kind": Schema(type=OpenAPIType.STRING, description=f"`{KIND}`"),
+        "metadata": Schema(type=OpenAPIType.OBJECT, required=["name"]),
+        "spec": Schema(type=[OpenAPIType.OBJECT, OpenAPIType.NULL], description="null: none"),
+        "status": Schema(description="Ignored, whatever it holds (a read manifest has one)"),
+    },
+    additional_properties=False,
+    description="An LLMClient manifest (a YAML or JSON mapping)",
+)
 
 
 @dataclass
@@ -54,12 +81,23 @@ class _ApplyOperation(Operation):
             required=True,
             description="An LLMClient manifest, as YAML or JSON",
             content={
-                YAML_MEDIA_TYPE: OpenAPIMediaType(
-                    schema=Schema(type=OpenAPIType.STRING), example=_EXAMPLE
-                ),
-                "application/json": OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT)),
+                YAML_MEDIA_TYPE: OpenAPIMediaType(schema=_MANIFEST_IN, example=_EXAMPLE),
+                "application/json": OpenAPIMediaType(schema=_MANIFEST_IN),
             },
         )
+
+
+@dataclass
+class _ManifestOperation(Operation):
+    """The manifest is a YAML or a JSON document (?format=json): an object either way."""
+
+    def __post_init__(self) -> None:
+        answer = (self.responses or {}).get("200")
+        if isinstance(answer, OpenAPIResponse):
+            answer.content = {
+                YAML_MEDIA_TYPE: OpenAPIMediaType(schema=_MANIFEST_SCHEMA),
+                "application/json": OpenAPIMediaType(schema=_MANIFEST_SCHEMA),
+            }
 
 
 def parse_manifest(body: bytes, content_type: str) -> dict[str, Any]:
@@ -93,7 +131,10 @@ class ManifestsController(Controller):
         "/",
         summary="Apply a manifest: create the LLMClient it names (201) or update it (200)",
         operation_class=_ApplyOperation,
-        responses=error_responses(400, 401, 409, 413, 415, 422),
+        responses={
+            200: ResponseSpec(LLMClientView, description="Updated the LLMClient it names"),
+            **error_responses(400, 401, 409, 413, 415, 422),
+        },
     )
     @inject
     async def apply_manifest(
@@ -113,6 +154,7 @@ class ManifestsController(Controller):
         summary="An LLMClient as a manifest: YAML, or JSON with ?format=json",
         media_type=YAML_MEDIA_TYPE,
         responses=error_responses(400, 401, 404),
+        operation_class=_ManifestOperation,
     )
     @inject
     async def get_manifest(

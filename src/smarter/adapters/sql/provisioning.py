@@ -1,0 +1,288 @@
+"""Observed state of provisioning (hosts, certificates) and the worker's lookups, in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, exists, false, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from smarter.adapters.sql.custom_domains import domain_of
+from smarter.adapters.sql.integrity import guarded_write
+from smarter.adapters.sql.rows import (
+    AccountRow,
+    CustomDomainRow,
+    LLMClientRow,
+    ManagedCertificateRow,
+    ProvisionedHostRow,
+    utc_now,
+)
+from smarter.application.ports import DomainRegistration
+from smarter.domain.custom_domain import CustomDomain
+from smarter.domain.errors import Conflict
+from smarter.domain.provisioning import (
+    CertificatePhase,
+    HostCheck,
+    HostRole,
+    ManagedCertificate,
+    ProvisionedHost,
+)
+from smarter.domain.status import DnsVerificationStatus, TlsCertificateIssuanceStatus
+
+_HOST_FIELDS = (
+    "zone_id",
+    "record_type",
+    "target",
+    "certificate_name",
+    "ingress_name",
+    "change_id",
+    "verify_started_at",
+    "reason",
+    "ingress_applied",
+)
+_CERTIFICATE_FIELDS = ("requested_at", "not_before", "not_after", "renew_after", "renewing")
+
+
+def _host(row: ProvisionedHostRow) -> ProvisionedHost:
+    return ProvisionedHost(
+        host=row.host,
+        client_id=row.llm_client_id,
+        role=HostRole(row.role),
+        check=HostCheck(row.check),
+        updated_at=row.updated_at,
+        **{name: getattr(row, name) for name in _HOST_FIELDS},
+    )
+
+
+def _certificate(row: ManagedCertificateRow) -> ManagedCertificate:
+    return ManagedCertificate(
+        name=row.name,
+        hosts=tuple(row.hosts),
+        phase=CertificatePhase(row.phase),
+        reason=row.reason,
+        **{name: getattr(row, name) for name in _CERTIFICATE_FIELDS},
+    )
+
+
+class SqlProvisioningRecords:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # -- hosts -------------------------------------------------------------------------------
+
+    async def hosts_of(self, client_id: int) -> list[ProvisionedHost]:
+        rows = await self._session.scalars(
+            select(ProvisionedHostRow)
+            .where(ProvisionedHostRow.llm_client_id == client_id)
+            .order_by(ProvisionedHostRow.host)
+        )
+        return [_host(row) for row in rows]
+
+    async def save_host(self, host: ProvisionedHost) -> None:
+        """Insert or replace the record of `host.host`."""
+        row = await self._session.scalar(
+            select(ProvisionedHostRow).where(ProvisionedHostRow.host == host.host)
+        )
+        if row is None:
+            row = ProvisionedHostRow(host=host.host)
+            self._session.add(row)
+        row.llm_client_id = host.client_id
+        row.role = host.role.value
+        row.check = host.check.value
+        row.updated_at = host.updated_at or utc_now()
+        for name in _HOST_FIELDS:
+            setattr(row, name, getattr(host, name))
+        await self._session.flush()
+
+    async def delete_host(self, host: str) -> None:
+        await self._session.execute(
+            delete(ProvisionedHostRow).where(ProvisionedHostRow.host == host)
+        )
+
+    # -- certificates ------------------------------------------------------------------------
+
+    async def certificate(self, name: str) -> ManagedCertificate | None:
+        row = await self._certificate_row(name)
+        return None if row is None else _certificate(row)
+
+    async def save_certificate(self, certificate: ManagedCertificate) -> None:
+        row = await self._certificate_row(certificate.name)
+        if row is None:
+            row = ManagedCertificateRow(name=certificate.name)
+            self._session.add(row)
+        self._fill(row, certificate)
+        await self._session.flush()
+
+    @staticmethod
+    def _fill(row: ManagedCertificateRow, certificate: ManagedCertificate) -> None:
+        row.hosts = list(certificate.hosts)
+        row.phase = certificate.phase.value
+        row.reason = certificate.reason
+        for name in _CERTIFICATE_FIELDS:
+            setattr(row, name, getattr(certificate, name))
+
+    async def claim_certificate(
+        self, certificate: ManagedCertificate, stale_before: datetime
+    ) -> bool:
+        """Insert the pending order, or turn a settled (or stale) one into ours, atomically:
+        a concurrent claim loses on the unique name or on the re-checked WHERE clause."""
+        row = ManagedCertificateRow
+        if await self._certificate_row(certificate.name) is None:
+            new = row(name=certificate.name)
+            self._fill(new, certificate)
+            try:
+                async with guarded_write(self._session, "claimed by another worker"):
+                    self._session.add(new)
+            except Conflict:
+                return False
+            return True
+        claimed = await self._session.execute(
+            update(row)
+            .where(
+                row.name == certificate.name,
+                or_(row.phase != CertificatePhase.PENDING.value, row.requested_at <= stale_before),
+            )
+            .values(
+                hosts=list(certificate.hosts),
+                phase=certificate.phase.value,
+                reason=certificate.reason,
+                **{name: getattr(certificate, name) for name in _CERTIFICATE_FIELDS},
+            )
+        )
+        return bool(getattr(claimed, "rowcount", 0))
+
+    async def delete_certificate(self, name: str) -> None:
+        await self._session.execute(
+            delete(ManagedCertificateRow).where(ManagedCertificateRow.name == name)
+        )
+
+    async def certificate_users(self, name: str) -> list[int]:
+        ids = await self._session.scalars(
+            select(ProvisionedHostRow.llm_client_id)
+            .where(ProvisionedHostRow.certificate_name == name)
+            .distinct()
+            .order_by(ProvisionedHostRow.llm_client_id)
+        )
+        return list(ids)
+
+    async def _certificate_row(self, name: str) -> ManagedCertificateRow | None:
+        return await self._session.scalar(
+            select(ManagedCertificateRow)
+            .where(ManagedCertificateRow.name == name)
+            .execution_options(populate_existing=True)
+        )
+
+    # -- what the sweep looks for ------------------------------------------------------------
+
+    async def lagging_clients(self, limit: int) -> list[int]:
+        """Wanted and not ready (unless failed), or not wanted and not gone, or being deleted.
+
+        Ready includes every host: one still verifying, without its Ingress or whose
+        certificate is gone, or a verified custom domain without its host, lags too."""
+        client, host = LLMClientRow, ProvisionedHostRow
+        dns, tls = client.dns_verification_status, client.tls_certificate_issuance_status
+        has_hosts = exists().where(host.llm_client_id == client.id)
+        certificate_gone = ~exists().where(ManagedCertificateRow.name == host.certificate_name)
+        unfinished_host = exists().where(
+            host.llm_client_id == client.id,
+            or_(
+                host.check == HostCheck.VERIFYING.value,
+                (host.check == HostCheck.VERIFIED.value) & (host.ingress_applied == false()),
+                # released by a teardown racing this client's deploy: order it again
+                (host.ingress_applied == true()) & certificate_gone,
+            ),
+        )
+        custom_host_missing = exists().where(
+            CustomDomainRow.id == client.custom_domain_id,
+            CustomDomainRow.is_verified == true(),
+        ) & ~exists().where(host.llm_client_id == client.id, host.role == HostRole.CUSTOM.value)
+        deploying = (
+            (client.deployed == true())
+            & (dns != DnsVerificationStatus.FAILED.value)
+            & (tls != TlsCertificateIssuanceStatus.FAILED.value)
+            & or_(
+                dns != DnsVerificationStatus.VERIFIED.value,
+                tls != TlsCertificateIssuanceStatus.ISSUED.value,
+                unfinished_host,
+                custom_host_missing,
+            )
+        )
+        tearing_down = (client.deployed == false()) & or_(
+            dns != DnsVerificationStatus.NOT_VERIFIED.value,
+            tls != TlsCertificateIssuanceStatus.NO_CERTIFICATE.value,
+            has_hosts,
+        )
+        ids = await self._session.scalars(
+            select(client.id)
+            .where(or_(client.deletion_requested_at.is_not(None), deploying, tearing_down))
+            .order_by(client.id)
+            .limit(limit)
+        )
+        return list(ids)
+
+    async def certificates_to_renew(self, now: datetime, limit: int) -> list[str]:
+        row = ManagedCertificateRow
+        names = await self._session.scalars(
+            select(row.name)
+            .where(
+                or_(
+                    row.renewing == true(),
+                    (row.phase == CertificatePhase.READY.value) & (row.renew_after <= now),
+                )
+            )
+            .order_by(row.name)
+            .limit(limit)
+        )
+        return list(names)
+
+    async def unused_certificates(self, limit: int) -> list[str]:
+        used = exists().where(ProvisionedHostRow.certificate_name == ManagedCertificateRow.name)
+        names = await self._session.scalars(
+            select(ManagedCertificateRow.name)
+            .where(~used)
+            .order_by(ManagedCertificateRow.name)
+            .limit(limit)
+        )
+        return list(names)
+
+    # -- custom domains across accounts ------------------------------------------------------
+
+    async def registration(self, domain_id: int) -> DomainRegistration | None:
+        found = (
+            await self._session.execute(
+                select(CustomDomainRow, AccountRow.account_number)
+                .join(AccountRow, AccountRow.id == CustomDomainRow.account_id)
+                .where(CustomDomainRow.id == domain_id)
+                .execution_options(populate_existing=True)
+            )
+        ).first()
+        if found is None:
+            return None
+        row, number = found
+        return DomainRegistration(domain=domain_of(row, number), registered_at=row.created_at)
+
+    async def registrations_named(self, domain_name: str) -> list[CustomDomain]:
+        rows = await self._session.execute(
+            select(CustomDomainRow, AccountRow.account_number)
+            .join(AccountRow, AccountRow.id == CustomDomainRow.account_id)
+            .where(CustomDomainRow.domain_name == domain_name)
+            .order_by(CustomDomainRow.id)
+        )
+        return [domain_of(row, number) for row, number in rows]
+
+    async def unverified_domains(self, limit: int) -> list[int]:
+        ids = await self._session.scalars(
+            select(CustomDomainRow.id)
+            .where(CustomDomainRow.is_verified == false())
+            .order_by(CustomDomainRow.id)
+            .limit(limit)
+        )
+        return list(ids)
+
+    async def clients_on_domain(self, domain_id: int) -> list[int]:
+        ids = await self._session.scalars(
+            select(LLMClientRow.id)
+            .where(LLMClientRow.custom_domain_id == domain_id)
+            .order_by(LLMClientRow.id)
+        )
+        return list(ids)

@@ -1,0 +1,130 @@
+"""Custom domains (DESIGN section 4): a zone per registration, a marker, then the proof.
+
+The job creates the registration's hosted zone (caller reference unique to the registration),
+stores its name servers for the customer and writes the TXT marker `_smarter.<domain>` with a
+value unique to the registration. Verification asks public resolvers for the domain's NS
+records and the marker: the account proved control only when the NS are exactly the zone's
+name servers and the marker is this registration's. The first registration to verify wins;
+the other pending registrations of the name are released and their zones deleted.
+"""
+
+from __future__ import annotations
+
+from smarter.application.infrastructure import DnsRecord
+from smarter.application.ports import DeleteDomainZone, ReconcileClient
+from smarter.application.provisioning_context import Provisioner
+from smarter.domain.custom_domain import CustomDomain, VerificationReport
+from smarter.domain.errors import Conflict, NotFound
+
+
+def caller_reference(domain: CustomDomain) -> str:
+    return f"smarter-domain-{domain.id}"
+
+
+def marker_value(domain: CustomDomain) -> str:
+    return f"smarter-verification={domain.account_number}-{domain.id}"
+
+
+def _names(values: tuple[str, ...]) -> set[str]:
+    return {value.lower().rstrip(".") for value in values}
+
+
+class DomainVerifier:
+    def __init__(self, p: Provisioner) -> None:
+        self._p = p
+
+    async def run(self, domain_id: int) -> float | None:
+        p = self._p
+        registration = await p.uow.provisioning.registration(domain_id)
+        if registration is None or registration.domain.is_verified:
+            return None
+        domain = registration.domain
+        if domain.aws_hosted_zone_id is None and not await self._prepare(domain):
+            return None
+        report, proven = await self._check(domain)
+        if proven:
+            await self._win(domain, report)
+            return None
+        domain.record_failed_check(report)
+        await p.uow.domains.save(domain)
+        await p.uow.commit()
+        waited = (p.clock.now() - registration.registered_at).total_seconds()
+        window = p.policy.domain_verification_window_seconds
+        if waited >= window:
+            return None  # given up; the periodic sweep still checks now and then
+        return p.backoff(registration.registered_at, window)
+
+    async def _prepare(self, domain: CustomDomain) -> bool:
+        """Create the zone and the marker; False if the registration went meanwhile."""
+        p = self._p
+        zone = await p.zones.ensure_zone(domain.domain_name, caller_reference(domain))
+        marker = DnsRecord(name=domain.marker_name, type="TXT", values=(marker_value(domain),))
+        await p.zones.upsert(zone.id, [marker])
+        domain.aws_hosted_zone_id, domain.name_servers = zone.id, zone.name_servers
+        try:
+            await p.uow.domains.save(domain)
+            await p.uow.commit()
+        except NotFound:
+            await p.uow.rollback()
+            await p.zones.delete_zone(zone.id)  # deleted while we created its zone
+            return False
+        return True
+
+    async def _check(self, domain: CustomDomain) -> tuple[VerificationReport, bool]:
+        """What public DNS says, and whether it proves this registration controls the name."""
+        p = self._p
+        found_ns = await p.resolver.resolve(domain.domain_name, "NS")
+        found_marker = await p.resolver.resolve(domain.marker_name, "TXT")
+        expected = _names(domain.name_servers)
+        problems = []
+        if _names(found_ns) != expected:
+            problems.append(
+                f"the NS records of {domain.domain_name} are "
+                f"{', '.join(sorted(_names(found_ns))) or 'missing'}; "
+                f"set them to {', '.join(sorted(expected))}"
+            )
+        if marker_value(domain) not in found_marker:
+            problems.append(f"{domain.marker_name} does not answer with this registration's marker")
+        report = VerificationReport(
+            checked_at=p.clock.now(),
+            name_servers_found=tuple(sorted(_names(found_ns))),
+            marker_found=found_marker,
+            message="; ".join(problems) or "verified: the name servers and the marker match",
+        )
+        return report, not problems
+
+    async def _win(self, domain: CustomDomain, report: VerificationReport) -> None:
+        p = self._p
+        others = [
+            other
+            for other in await p.uow.provisioning.registrations_named(domain.domain_name)
+            if other.id != domain.id
+        ]
+        if any(other.is_verified for other in others):
+            await self._lose(domain, report)
+            return
+        domain.mark_verified(report)
+        try:
+            await p.uow.domains.save(domain)
+        except Conflict:
+            await p.uow.rollback()
+            await self._lose(domain, report)
+            return
+        for other in others:  # first to verify wins: release the pending ones
+            await p.uow.domains.delete(other)
+            if other.aws_hosted_zone_id:
+                p.uow.outbox.add(DeleteDomainZone(zone_id=other.aws_hosted_zone_id))
+        for client_id in await p.uow.provisioning.clients_on_domain(domain.id or 0):
+            p.uow.outbox.add(ReconcileClient(client_id=client_id))
+        await p.uow.commit()
+
+    async def _lose(self, domain: CustomDomain, report: VerificationReport) -> None:
+        lost = VerificationReport(
+            checked_at=report.checked_at,
+            name_servers_found=report.name_servers_found,
+            marker_found=report.marker_found,
+            message=f"{domain.domain_name} was verified by another account first",
+        )
+        domain.record_failed_check(lost)
+        await self._p.uow.domains.save(domain)
+        await self._p.uow.commit()

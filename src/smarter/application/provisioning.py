@@ -1,0 +1,127 @@
+"""The provisioning worker's jobs: one entry point, `ProvisioningJobs.run(job)`.
+
+Each run does as much of a job as can be done now, in short idempotent steps, commits, and
+returns None when the job is finished or the seconds after which the same job must run again
+(DNS propagation, certificate issuance, backoff after a provider error). Nothing sleeps.
+With adapters that answer at once (the embedded default), a deploy is ready after one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from smarter.application.certificate_steps import ensure_certificate, release_if_unused
+from smarter.application.client_reconciler import ClientReconciler
+from smarter.application.domain_verifier import DomainVerifier
+from smarter.application.infrastructure import (
+    Certificates,
+    Cluster,
+    DnsResolver,
+    DnsZones,
+    InfrastructureError,
+)
+from smarter.application.ports import (
+    Clock,
+    DeleteDomainZone,
+    Job,
+    ReconcileClient,
+    ReleaseCertificate,
+    RenewCertificate,
+    SweepProvisioning,
+    UnitOfWork,
+    VerifyCustomDomain,
+)
+from smarter.application.provisioning_context import Provisioner, ProvisioningPolicy
+from smarter.domain.environments import Platform
+
+__all__ = ["ProvisioningJobs", "ProvisioningPolicy"]
+
+# Provider errors in a row per job key, for the backoff. In memory on purpose: a restarted
+# worker starting again from the first delay costs nothing.
+_FAILURES: dict[str, int] = {}
+
+
+class ProvisioningJobs:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        platform: Platform,
+        zones: DnsZones,
+        resolver: DnsResolver,
+        cluster: Cluster,
+        certificates: Certificates,
+        policy: ProvisioningPolicy,
+    ) -> None:
+        self._platform = platform
+        self._p = Provisioner(
+            uow=uow,
+            clock=clock,
+            zones=zones,
+            resolver=resolver,
+            cluster=cluster,
+            certificates=certificates,
+            policy=policy,
+        )
+
+    async def run(self, job: Job) -> float | None:
+        """Do what can be done now; None when finished, else seconds until the next run."""
+        try:
+            delay = await self._handler(job)()
+        except InfrastructureError:
+            await self._p.uow.rollback()
+            failures = _FAILURES[job.key] = _FAILURES.get(job.key, 0) + 1
+            policy = self._p.policy
+            return min(policy.max_retry_seconds, policy.first_retry_seconds * 2.0 ** (failures - 1))
+        _FAILURES.pop(job.key, None)
+        return delay
+
+    def _handler(self, job: Job) -> Callable[[], Awaitable[float | None]]:
+        match job:
+            case ReconcileClient(client_id=client_id):
+                return lambda: ClientReconciler(self._p).run(client_id)
+            case VerifyCustomDomain(domain_id=domain_id):
+                return lambda: DomainVerifier(self._p).run(domain_id)
+            case DeleteDomainZone(zone_id=zone_id):
+                return lambda: self._delete_zone(zone_id)
+            case RenewCertificate(name=name):
+                return lambda: self._renew(name)
+            case ReleaseCertificate(name=name):
+                return lambda: self._release(name)
+            case SweepProvisioning():
+                return self._sweep
+        raise TypeError(f"no handler for the job {job!r}")
+
+    async def _delete_zone(self, zone_id: str) -> None:
+        await self._p.zones.delete_zone(zone_id)
+
+    async def _renew(self, name: str) -> float | None:
+        """Renew when due and follow the renewal until the new certificate is there."""
+        p = self._p
+        record = await p.uow.provisioning.certificate(name)
+        if record is None:
+            return None
+        if await release_if_unused(p, name):
+            await p.uow.commit()
+            return None
+        record = await ensure_certificate(p, name, record.hosts, retry_failed=False, renew=True)
+        await p.uow.commit()
+        return p.backoff(record.requested_at) if record.renewing else None
+
+    async def _release(self, name: str) -> None:
+        if await release_if_unused(self._p, name):
+            await self._p.uow.commit()
+
+    async def _sweep(self) -> None:
+        """Queue work for every client, certificate and domain that lags its desired state."""
+        p = self._p
+        batch, records, outbox = p.policy.sweep_batch, p.uow.provisioning, p.uow.outbox
+        for client_id in await records.lagging_clients(batch):
+            outbox.add(ReconcileClient(client_id=client_id))
+        for name in await records.certificates_to_renew(p.clock.now(), batch):
+            outbox.add(RenewCertificate(name=name))
+        for name in await records.unused_certificates(batch):
+            outbox.add(ReleaseCertificate(name=name))
+        for domain_id in await records.unverified_domains(batch):
+            outbox.add(VerifyCustomDomain(domain_id=domain_id))
+        await p.uow.commit()

@@ -1,0 +1,207 @@
+"""`smarter worker`: the provisioning worker on SAQ and Redis, and its in-process twin.
+
+One SAQ function, `run_job`, runs every job: it decodes the job, opens a dishka request scope
+(one unit of work per job) and calls `ProvisioningJobs.run`. A run that asks to run again later
+is queued again by the `after_process` hook once SAQ has marked it finished (see
+`SaqJobQueue`). A cron job sweeps for lagging work every minute, and the outbox relay runs
+beside the jobs. `serve` without Redis uses `EmbeddedProvisioning` instead: the same runner on
+the in-process queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from dishka import AsyncContainer
+from saq import CronJob, Worker
+from saq.types import Context, TimersDict
+
+from smarter.adapters.in_process_job_queue import InProcessJobQueue, Runner
+from smarter.adapters.saq_job_queue import RUN_JOB, SaqJobQueue
+from smarter.adapters.sql.outbox import SqlOutboxRelay, decode_job
+from smarter.application.infrastructure import (
+    Certificates,
+    Cluster,
+    DnsResolver,
+    DnsZones,
+    JobQueue,
+)
+from smarter.application.ports import Job, SweepProvisioning
+from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
+from smarter.entrypoints.relay import relay_outbox
+from smarter.entrypoints.settings import ConfigurationError, Settings
+
+logger = logging.getLogger(__name__)
+
+SWEEP_CRON = "* * * * *"
+SWEEP_SECONDS = 60.0
+PUMP_SECONDS = 1.0
+
+
+def job_runner(container: AsyncContainer, retry_seconds: float) -> Runner:
+    """Run one job in its own request scope; a job that raises runs again after a while."""
+
+    async def run(job: Job) -> float | None:
+        try:
+            async with container() as request:
+                jobs = await request.get(ProvisioningJobs)
+                return await jobs.run(job)
+        except Exception:
+            logger.exception("job %s failed; it runs again in %.0f s", job.key, retry_seconds)
+            return retry_seconds
+
+    return run
+
+
+# -- SAQ ------------------------------------------------------------------------------------
+
+
+class WorkerContext(Context, total=False):
+    runner: Runner
+
+
+async def run_job(ctx: WorkerContext, *, job: dict[str, Any]) -> float | None:
+    return await ctx["runner"](decode_job(job))
+
+
+async def sweep_provisioning(ctx: WorkerContext) -> None:
+    await ctx["runner"](SweepProvisioning())
+
+
+def saq_worker(
+    queue: SaqJobQueue,
+    runner: Runner,
+    *,
+    concurrency: int = 8,
+    timeout_seconds: int = 60,
+    grace_seconds: int | None = None,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+) -> Worker[WorkerContext]:
+    """A SAQ worker running `runner` for every job; `background` coroutines (the outbox relay)
+    run from its startup to its shutdown. A stop waits up to `grace_seconds` (default: the
+    job timeout) for running jobs, then cancels them (SAQ queues them again)."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def startup(ctx: WorkerContext) -> None:
+        ctx["runner"] = runner
+        tasks.append(asyncio.create_task(_pump_requests(queue)))
+        tasks.extend(asyncio.create_task(work()) for work in background)
+
+    async def after_process(ctx: WorkerContext) -> None:
+        await queue.run_again(ctx["job"])
+
+    async def shutdown(_ctx: WorkerContext) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    sweep = CronJob(sweep_provisioning, cron=SWEEP_CRON, timeout=timeout_seconds, retries=1)
+    return Worker(
+        queue.queue,
+        functions=[(RUN_JOB, run_job)],
+        cron_jobs=[sweep],
+        concurrency=concurrency,
+        startup=startup,
+        shutdown=shutdown,
+        after_process=after_process,
+        # SAQ's sweep retries the jobs of a worker that died once they are past their timeout.
+        timers=TimersDict(
+            schedule=1, worker_info=10, sweep=max(1, min(60, timeout_seconds // 3)), abort=1
+        ),
+        # Idle slots wait for a job at most a second, so a stop does not wait for the grace
+        # period when nothing runs; running jobs get up to their timeout to finish.
+        dequeue_timeout=1.0,
+        shutdown_grace_period_s=timeout_seconds if grace_seconds is None else grace_seconds,
+    )
+
+
+async def _pump_requests(queue: SaqJobQueue) -> None:
+    """Send the run requests no finishing job took care of (see `SaqJobQueue`)."""
+    while True:
+        try:
+            await queue.pump()
+        except Exception:
+            logger.exception("sending the pending run requests failed; trying again")
+        await asyncio.sleep(PUMP_SECONDS)
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run the SAQ worker until SIGINT or SIGTERM; finished jobs complete, the rest retry."""
+    from smarter.entrypoints.wiring import make_container
+
+    container = make_container(settings)
+    try:
+        queue = await container.get(JobQueue)
+        if not isinstance(queue, SaqJobQueue):
+            raise ConfigurationError("`smarter worker` needs SMARTER_REDIS_URL (SAQ on Redis)")
+        policy = await container.get(ProvisioningPolicy)
+        relay = await container.get(SqlOutboxRelay)
+        # Build the provider clients now: a bad setting fails here, and the first job does
+        # not spend its timeout loading SDKs.
+        for port in (DnsZones, DnsResolver, Cluster, Certificates):
+            await container.get(port)
+        poll = settings.outbox_poll_seconds
+        worker = saq_worker(
+            queue,
+            job_runner(container, min(policy.max_retry_seconds, SWEEP_SECONDS)),
+            concurrency=settings.worker_concurrency,
+            timeout_seconds=settings.worker_job_timeout_seconds,
+            background=[lambda: relay_outbox(relay, poll_seconds=poll)],
+        )
+        await worker.start()
+    finally:
+        await container.close()
+
+
+# -- in-process -----------------------------------------------------------------------------
+
+
+class EmbeddedProvisioning:
+    """The embedded default's worker: the in-process queue, the relay and a periodic sweep,
+    all as tasks of the serving process."""
+
+    def __init__(self, container: AsyncContainer, settings: Settings) -> None:
+        self._container = container
+        self._settings = settings
+        self._tasks: list[asyncio.Task[None]] = []
+        self._queue: InProcessJobQueue | None = None
+
+    async def start(self, *, sweep: bool = True) -> None:
+        queue = await self._container.get(JobQueue)
+        if not isinstance(queue, InProcessJobQueue):
+            return  # a separate `smarter worker` does the work
+        policy = await self._container.get(ProvisioningPolicy)
+        queue.start(job_runner(self._container, min(policy.max_retry_seconds, SWEEP_SECONDS)))
+        self._queue = queue
+        relay = await self._container.get(SqlOutboxRelay)
+        poll = self._settings.outbox_poll_seconds
+        self._tasks = [asyncio.create_task(relay_outbox(relay, poll_seconds=poll))]
+        if sweep:
+            self._tasks.append(asyncio.create_task(self._sweep(queue)))
+
+    async def run_pending(self, wait_seconds: float = 30.0) -> None:
+        """Send what the outbox holds and wait until the queue is idle (the demo's first
+        start uses this so the demo client is ready before its URL is printed)."""
+        relay = await self._container.get(SqlOutboxRelay)
+        while await relay.relay_once():
+            pass
+        if self._queue is not None:
+            await self._queue.drain(wait_seconds)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._queue is not None:
+            await self._queue.stop()
+
+    async def _sweep(self, queue: InProcessJobQueue) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await queue.enqueue(SweepProvisioning())
+            await asyncio.sleep(SWEEP_SECONDS)
