@@ -94,16 +94,21 @@ async def _provision_now(
 def banner(settings: Settings, token: str, client: LLMClient) -> str:
     console = f"{settings.platform.scheme}://{settings.platform.console_domain}"
     local_host = f"{client.rfc1034_compliant_name}.{DEMO_ACCOUNT}.api.localhost:{settings.port}"
+    ready = "ready" if client.is_provisioned else "not ready yet (the worker provisions it)"
+    question = '{"messages": [{"role": "user", "content": "Hello, who are you?"}]}'
     return "\n".join(
         [
             "",
             f"Smarter is starting ({settings.environment.value}, {settings.database_url})",
             f"  console API:   {console}/api/v1/   (docs: {console}/api/docs)",
             f"  demo account:  {DEMO_ACCOUNT}   token: {token}",
-            f"  demo client:   {client.name} (id {client.id})",
-            f"    default url: {client.default_url}   (locally: http://{local_host})",
+            f"  demo client:   {client.name} (id {client.id}, provider {client.provider}, {ready})",
+            f"    chat page:   http://{local_host}/",
+            f"    default url: {client.default_url}",
             f"    sandbox url: {client.sandbox_url}",
             "  try:",
+            f"    curl -s http://{local_host}/llm-client/ -H 'Content-Type: application/json' \\",
+            f"      -d '{question}'",
             f"    curl -s -H 'Authorization: Token {token}' {console}/api/v1/llm-clients/",
             "",
         ]
