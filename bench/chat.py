@@ -174,7 +174,7 @@ def prepare_client(env: dict[str, str]) -> str:
         smarter(env, "api-keys", "add", "--account", ACCOUNT, "--client", CLIENT, "-o", "json")
     )
     smarter(env, "clients", "deploy", "--account", ACCOUNT, CLIENT)
-    secret: str = key.get("secret") or key.get("key") or key["plaintext"]
+    secret: str = key["api_key"]
     return secret
 
 
