@@ -10,15 +10,22 @@ the other pending registrations of the name are released and their zones deleted
 
 from __future__ import annotations
 
-from smarter.application.infrastructure import DnsRecord
-from smarter.application.ports import DeleteDomainZone, ReconcileClient
+import hashlib
+
+from smarter.application.infrastructure import DnsRecord, InfrastructureError
+from smarter.application.ports import DeleteDomainZone, DomainRegistration, ReconcileClient
 from smarter.application.provisioning_context import Provisioner
 from smarter.domain.custom_domain import CustomDomain, VerificationReport
 from smarter.domain.errors import Conflict, NotFound
 
 
-def caller_reference(domain: CustomDomain) -> str:
-    return f"smarter-domain-{domain.id}"
+def caller_reference(registration: DomainRegistration, platform_zone: str) -> str:
+    """Unique to the registration, not only to its id: environments sharing one AWS account
+    keep their own databases (ids repeat), a database may be recreated, and Route 53 refuses a
+    reference used before, even for a deleted zone (moto would hand back the other's zone)."""
+    domain = registration.domain
+    scope = f"{platform_zone}|{domain.domain_name}|{registration.registered_at.isoformat()}"
+    return f"smarter-domain-{domain.id}-{hashlib.sha256(scope.encode()).hexdigest()[:24]}"
 
 
 def marker_value(domain: CustomDomain) -> str:
@@ -39,7 +46,7 @@ class DomainVerifier:
         if registration is None or registration.domain.is_verified:
             return None
         domain = registration.domain
-        if domain.aws_hosted_zone_id is None and not await self._prepare(domain):
+        if domain.aws_hosted_zone_id is None and not await self._prepare(registration):
             return None
         report, proven = await self._check(domain)
         if proven:
@@ -54,10 +61,11 @@ class DomainVerifier:
             return None  # given up; the periodic sweep still checks now and then
         return p.backoff(registration.registered_at, window)
 
-    async def _prepare(self, domain: CustomDomain) -> bool:
+    async def _prepare(self, registration: DomainRegistration) -> bool:
         """Create the zone and the marker; False if the registration went meanwhile."""
-        p = self._p
-        zone = await p.zones.ensure_zone(domain.domain_name, caller_reference(domain))
+        p, domain = self._p, registration.domain
+        reference = caller_reference(registration, p.policy.platform_zone)
+        zone = await p.zones.ensure_zone(domain.domain_name, reference)
         marker = DnsRecord(name=domain.marker_name, type="TXT", values=(marker_value(domain),))
         await p.zones.upsert(zone.id, [marker])
         domain.aws_hosted_zone_id, domain.name_servers = zone.id, zone.name_servers
@@ -73,10 +81,10 @@ class DomainVerifier:
     async def _check(self, domain: CustomDomain) -> tuple[VerificationReport, bool]:
         """What public DNS says, and whether it proves this registration controls the name."""
         p = self._p
-        found_ns = await p.resolver.resolve(domain.domain_name, "NS")
-        found_marker = await p.resolver.resolve(domain.marker_name, "TXT")
+        problems: list[str] = []
+        found_ns = await self._lookup(domain.domain_name, "NS", problems)
+        found_marker = await self._lookup(domain.marker_name, "TXT", problems)
         expected = _names(domain.name_servers)
-        problems = []
         if _names(found_ns) != expected:
             problems.append(
                 f"the NS records of {domain.domain_name} are "
@@ -92,6 +100,16 @@ class DomainVerifier:
             message="; ".join(problems) or "verified: the name servers and the marker match",
         )
         return report, not problems
+
+    async def _lookup(self, name: str, rdtype: str, problems: list[str]) -> tuple[str, ...]:
+        """The answers, or none: a lookup that fails (a lame or missing delegation answers
+        SERVFAIL or REFUSED) is what the customer must see in the report, not a provider error
+        retried in silence."""
+        try:
+            return await self._p.resolver.resolve(name, rdtype)
+        except InfrastructureError as error:
+            problems.append(str(error))
+            return ()
 
     async def _win(self, domain: CustomDomain, report: VerificationReport) -> None:
         p = self._p
