@@ -77,7 +77,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
 
     asyncio.run(prepare_embedded(settings))
     uvicorn.run(
-        create_app(settings, embedded_worker=settings.redis_url is None),
+        create_app(settings, embedded_worker=settings.redis_url is None, freeze_heap=True),
         host=args.host or settings.bind_host,
         port=args.port or settings.port,
         log_level=settings.log_level,

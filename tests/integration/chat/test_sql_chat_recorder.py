@@ -101,6 +101,24 @@ async def test_closing_stores_every_turn_accepted(
     assert "turn by turn" not in caplog.text  # every batch went in as one
 
 
+async def test_a_conversation_spans_from_its_first_turn_to_its_last_across_batches(
+    sessions: async_sessionmaker[AsyncSession],
+    new_uow: Callable[[], AbstractAsyncContextManager[SqlUnitOfWork]],
+    client_id: int,
+) -> None:
+    recorder = SqlChatRecorder(sessions)
+    for n in (2, 1, 3):  # one batch creates the conversation
+        recorder.record(turn(client_id, n))
+    await recorder.drain()
+    recorder.record(turn(client_id, 5))  # the next one extends it
+    await recorder.aclose()
+
+    async with new_uow() as other:
+        conversation = await other.conversations.get(client_id, "s-1")
+    assert conversation is not None and len(conversation.messages) == 8
+    assert (conversation.created_at, conversation.updated_at) == (later(1), later(5))
+
+
 async def test_a_bad_turn_does_not_lose_the_others_of_its_batch(
     sessions: async_sessionmaker[AsyncSession],
     new_uow: Callable[[], AbstractAsyncContextManager[SqlUnitOfWork]],

@@ -83,3 +83,27 @@ async def test_a_refused_key_is_refused_again_without_asking_redis(
     assert counted == b"2"
     assert await redis.get(f"{prefix}:rate:60000:flood") == b"2"
     assert first is not None and all(a is not None and 0 < a <= first for a in again)
+
+
+async def test_a_large_limit_is_counted_in_leases_without_a_round_trip_per_request(
+    redis: Redis, prefix: str
+) -> None:
+    limiter = RedisRateLimiter(redis, prefix)
+
+    answers = [await limiter.hit("big", limit=1000, window_seconds=60) for _ in range(25)]
+
+    assert answers == [None] * 25
+    assert await redis.get(f"{prefix}:rate:60000:big") == b"30"  # three leases of 10
+
+
+async def test_leases_of_two_processes_never_admit_more_than_the_limit(
+    redis: Redis, connect: Callable[[], Redis], prefix: str
+) -> None:
+    one, other = RedisRateLimiter(redis, prefix), RedisRateLimiter(connect(), prefix)
+
+    answers = [
+        await limiter.hit("shared-big", 250, 60) for _ in range(200) for limiter in (one, other)
+    ]
+
+    assert answers.count(None) == 250  # never more, whoever holds which lease
+    assert all(59 < a <= 60 for a in answers if a is not None)

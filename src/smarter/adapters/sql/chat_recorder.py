@@ -2,7 +2,12 @@
 
 `record()` only appends to a queue; a background task (started by the first turn) writes what
 has queued up as one transaction per batch, with a few multi-row statements (requests, new
-conversations, their times, messages) whatever the batch's size. A batch that fails (e.g. its
+conversations, their times, messages) whatever the batch's size. Woken by a turn, the writer
+lingers a moment (`linger_seconds`) before taking a batch unless a full one is waiting, so
+that a steady trickle of requests is written a few dozen turns per transaction rather than one
+transaction per request (each costs the chat process several database round trips and the
+CPU to build them). The statements are SQLAlchemy Core, on the session's connection: the ORM's
+bulk machinery cost as much CPU as the chat request itself. A batch that fails (e.g. its
 client was deleted meanwhile) is written again turn by turn, so one bad turn does not lose
 the others. `drain()`
 writes everything queued so far; `aclose()` stops the task and drains, and the app calls it on
@@ -16,9 +21,10 @@ import collections
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from smarter.adapters.sql.history import SqlConversations, SqlRequestHistory
 from smarter.adapters.sql.rows import ChatMessageRow, ChatRequestRow, ChatRow, utc_now
@@ -33,9 +39,11 @@ class SqlChatRecorder:
         sessions: async_sessionmaker[AsyncSession],
         batch_size: int = 500,
         max_queued: int = 100_000,
+        linger_seconds: float = 0.2,
     ) -> None:
         self._sessions = sessions
         self._batch_size = batch_size
+        self._linger = linger_seconds
         self._queue: collections.deque[ChatTurn] = collections.deque()
         self._max_queued = max_queued
         self._wake = asyncio.Event()
@@ -77,6 +85,8 @@ class SqlChatRecorder:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
+            if len(self._queue) < self._batch_size:
+                await asyncio.sleep(self._linger)  # let a batch gather
             self._wake.clear()
             try:
                 await self.drain()
@@ -104,16 +114,20 @@ class SqlChatRecorder:
         """The whole batch in one transaction and a handful of statements."""
         now = utc_now()
         async with self._sessions() as session:
-            await session.execute(insert(ChatRequestRow), [_request_row(t, now) for t in turns])
+            connection = await session.connection()
+            await connection.execute(_INSERT_REQUESTS, [_request_row(t, now) for t in turns])
             talking = [t for t in turns if t.messages]
             if talking:
-                chats = await _chat_ids(session, talking, now)
-                last: dict[int, datetime] = {}
+                times: dict[tuple[int, str], tuple[datetime, datetime]] = {}
+                for t in talking:
+                    key, at = (t.record.llm_client_id, t.record.session_key), t.record.created_at
+                    first, last = times.get(key, (at or now, at or now))
+                    times[key] = (min(first, at or now), max(last, at or now))
+                chats, created = await _chat_ids(connection, times)
                 messages = []
                 for t in talking:
                     chat_id = chats[(t.record.llm_client_id, t.record.session_key)]
                     at = t.record.created_at or now
-                    last[chat_id] = max(at, last.get(chat_id, at))
                     messages += [
                         {
                             "chat_id": chat_id,
@@ -123,10 +137,14 @@ class SqlChatRecorder:
                         }
                         for m in t.messages
                     ]
-                await session.execute(
-                    update(ChatRow), [{"id": i, "updated_at": at} for i, at in last.items()]
-                )
-                await session.execute(insert(ChatMessageRow), messages)
+                touched = [
+                    {"chat": chats[key], "at": last}
+                    for key, (_, last) in times.items()
+                    if key not in created  # new ones were stored with their last time
+                ]
+                if touched:
+                    await connection.execute(_TOUCH_CHATS, touched)
+                await connection.execute(_INSERT_MESSAGES, messages)
             await session.commit()
 
     async def _write(self, turns: Sequence[ChatTurn]) -> None:
@@ -144,6 +162,17 @@ class SqlChatRecorder:
                         at=record.created_at,
                     )
             await session.commit()
+
+
+_REQUESTS, _CHATS, _MESSAGES = (
+    cast(Table, row.__table__) for row in (ChatRequestRow, ChatRow, ChatMessageRow)
+)
+_INSERT_REQUESTS = insert(_REQUESTS)
+_INSERT_MESSAGES = insert(_MESSAGES)
+_TOUCH_CHATS = (
+    update(_CHATS).where(_CHATS.c.id == bindparam("chat")).values(updated_at=bindparam("at"))
+)
+_INSERT_CHATS = insert(_CHATS).returning(_CHATS.c.id, _CHATS.c.llm_client_id, _CHATS.c.session_key)
 
 
 def _request_row(turn: ChatTurn, now: datetime) -> dict[str, object]:
@@ -165,27 +194,26 @@ def _request_row(turn: ChatTurn, now: datetime) -> dict[str, object]:
 
 
 async def _chat_ids(
-    session: AsyncSession, turns: Sequence[ChatTurn], now: datetime
-) -> dict[tuple[int, str], int]:
-    """The conversation of every (client, session key) of `turns`, created when new."""
-    wanted = {(t.record.llm_client_id, t.record.session_key): t for t in turns}
-    found = await session.execute(
-        select(ChatRow.id, ChatRow.llm_client_id, ChatRow.session_key).where(
-            ChatRow.session_key.in_(sorted({key for _, key in wanted})),
-            ChatRow.llm_client_id.in_(sorted({client for client, _ in wanted})),
+    connection: AsyncConnection, times: dict[tuple[int, str], tuple[datetime, datetime]]
+) -> tuple[dict[tuple[int, str], int], set[tuple[int, str]]]:
+    """The conversation of every (client, session key) with its (first, last) time in the
+    batch, created when new; and which ones were created."""
+    found = await connection.execute(
+        select(_CHATS.c.id, _CHATS.c.llm_client_id, _CHATS.c.session_key).where(
+            _CHATS.c.session_key.in_(sorted({key for _, key in times})),
+            _CHATS.c.llm_client_id.in_(sorted({client for client, _ in times})),
         )
     )
     ids = {(client, key): chat_id for chat_id, client, key in found.tuples()}
-    new = [
-        {"llm_client_id": client, "session_key": key, "created_at": at, "updated_at": at}
-        for (client, key), t in wanted.items()
-        if (client, key) not in ids
-        for at in [t.record.created_at or now]
-    ]
+    new = [key for key in times if key not in ids]
     if new:
-        created = await session.execute(
-            insert(ChatRow).returning(ChatRow.id, ChatRow.llm_client_id, ChatRow.session_key),
-            new,
+        created = await connection.execute(
+            _INSERT_CHATS,
+            [
+                {"llm_client_id": c, "session_key": k, "created_at": first, "updated_at": last}
+                for c, k in new
+                for first, last in [times[c, k]]
+            ],
         )
         ids.update({(client, key): chat_id for chat_id, client, key in created.tuples()})
-    return ids
+    return ids, set(new)

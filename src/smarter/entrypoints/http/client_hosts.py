@@ -46,6 +46,7 @@ from smarter.entrypoints.http.chat_replies import (
 )
 from smarter.entrypoints.http.errors import EXCEPTION_HANDLERS
 from smarter.entrypoints.http.host_gate import resolved_host_of
+from smarter.entrypoints.http.logs import logging_config
 from smarter.entrypoints.http.nul_characters import refuse_nul_characters
 
 CONTAINER: Final = "container"
@@ -200,7 +201,9 @@ def client_host_routes() -> list[ControllerRouterHandler]:
     return [llm_client, chat_completions, ui_config, *CLIENT_HOST_PAGE_ROUTES]
 
 
-def create_client_host_app(container: AsyncContainer, scheme: str) -> Litestar:
+def create_client_host_app(
+    container: AsyncContainer, scheme: str, log_level: str = "info"
+) -> Litestar:
     """The application client hosts are served by (the host gate calls it)."""
     return Litestar(
         route_handlers=client_host_routes(),
@@ -209,5 +212,6 @@ def create_client_host_app(container: AsyncContainer, scheme: str) -> Litestar:
         before_request=refuse_nul_characters,
         openapi_config=None,
         state=State({CONTAINER: container, "scheme": scheme}),
+        logging_config=logging_config(log_level),
         debug=False,
     )
