@@ -41,6 +41,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
+from smarter.adapters.client_entries import ClientEntries
 from smarter.application.chat_ports import ClientEntry
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.errors import DomainError
@@ -112,23 +113,16 @@ class RedisClientCache:
             raise ValueError("RedisClientCache needs a Redis client with decode_responses=False")
         self._redis = redis
         self._prefix = prefix
-        self._local_ttl = local_ttl_seconds
-        self._max_entries = max_entries
         self._shared_ttl_ms = max(1, round(shared_ttl_seconds * 1000))
         self._generation_key = f"{prefix}:client-generation"
         self.channel = f"{prefix}:invalidate"
         self._put_script = redis.register_script(_PUT)
         self._invalidate_script = redis.register_script(_INVALIDATE)
-        # The local layer: host → (entry, expiry on the monotonic clock), in insertion order
-        # (the oldest is evicted first), with indexes for invalidation.
-        self._local: dict[str, tuple[ClientEntry, float]] = {}
-        self._hosts_of: dict[str, set[str]] = {}
-        self._negative: set[str] = set()
+        # The local layer; its epoch is bumped whenever local entries are dropped: a lookup or
+        # put that was in flight meanwhile must not store what it fetched before the drop.
+        self._local = ClientEntries(max_entries, local_ttl_seconds, time.monotonic)
         # Generation seen at each shared miss, for the `put` that follows it.
         self._miss_generation: dict[str, bytes] = {}
-        # Bumped whenever local entries are dropped: a lookup or put that was in flight
-        # meanwhile must not store what it fetched before the drop.
-        self._epoch = 0
         self._listening = False
         self._subscribed = asyncio.Event()
         self._subscriber: asyncio.Task[None] | None = None
@@ -139,14 +133,12 @@ class RedisClientCache:
         if self._listening:
             found = self._local.get(host)
             if found is not None:
-                if found[1] > time.monotonic():
-                    return found[0]
-                self._forget(host)
+                return found
         return await self._get_shared(host)
 
     async def put(self, host: str, entry: ClientEntry) -> None:
         entry = cacheable(entry)
-        epoch = self._epoch
+        epoch = self._local.epoch
         seen = self._miss_generation.pop(host, b"")
         keys = [self._entry_key(host), self._generation_key]
         if entry.account_number is not None:
@@ -156,19 +148,19 @@ class RedisClientCache:
         except RedisError as error:
             logger.warning("client cache: put of %s failed: %s", host, error)
             return
-        if stored and epoch == self._epoch:
+        if stored and epoch == self._local.epoch:
             self._remember(host, entry)
 
     async def invalidate(self, accounts: Iterable[AccountNumber]) -> None:
         numbers = list(dict.fromkeys(accounts))
-        self._drop(numbers)
+        self._local.drop(numbers)
         keys = [self._account_key(number) for number in numbers] + [self._generation_key]
         try:
             await self._invalidate_script(keys, [self.channel, _encode_accounts(numbers)])
         except RedisError as error:
             logger.error("client cache: invalidation of %s failed: %s", numbers, error)
         # Again: a lookup during the round trip may have fetched the entry just deleted.
-        self._drop(numbers)
+        self._local.drop(numbers)
 
     # -- the subscriber -------------------------------------------------------------------
 
@@ -187,7 +179,7 @@ class RedisClientCache:
 
     async def close(self) -> None:
         self._listening = False
-        self._clear()
+        self._local.clear()
         if self._subscriber is not None:
             self._subscriber.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -207,7 +199,7 @@ class RedisClientCache:
                 failures = 0 if self._listening else failures + 1
                 self._listening = False
                 self._subscribed.clear()
-                self._clear()
+                self._local.clear()
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
             await asyncio.sleep(_RETRY_SECONDS[min(failures, len(_RETRY_SECONDS) - 1)])
@@ -230,7 +222,7 @@ class RedisClientCache:
             if message["type"] == "subscribe":
                 # First subscription, or redis-py reconnected and subscribed again: whatever
                 # was published meanwhile is lost, so nothing local can be trusted.
-                self._clear()
+                self._local.clear()
                 self._listening = True
                 self._subscribed.set()
             elif message["type"] == "message":
@@ -241,14 +233,14 @@ class RedisClientCache:
             numbers = _decode_accounts(data)
         except msgspec.DecodeError:
             logger.warning("client cache: unreadable invalidation %r, clearing", data[:100])
-            self._clear()
+            self._local.clear()
             return
-        self._drop(numbers)
+        self._local.drop(numbers)
 
     # -- the shared layer -----------------------------------------------------------------
 
     async def _get_shared(self, host: str) -> ClientEntry | None:
-        epoch = self._epoch
+        epoch = self._local.epoch
         try:
             raw, generation = await self._redis.mget(self._entry_key(host), self._generation_key)
         except RedisError as error:
@@ -257,11 +249,11 @@ class RedisClientCache:
         generation = generation or b"0"
         entry = None if raw is None else self._decode(host, raw, generation)
         if entry is None:
-            if len(self._miss_generation) >= self._max_entries:
+            if len(self._miss_generation) >= self._local.max_entries:
                 self._miss_generation.clear()
             self._miss_generation[host] = generation
             return None
-        if epoch == self._epoch:
+        if epoch == self._local.epoch:
             self._remember(host, entry)
         return entry
 
@@ -286,44 +278,5 @@ class RedisClientCache:
     # -- the local layer ------------------------------------------------------------------
 
     def _remember(self, host: str, entry: ClientEntry) -> None:
-        if not self._listening:
-            return
-        self._forget(host)
-        while len(self._local) >= self._max_entries:
-            self._forget(next(iter(self._local)))
-        self._local[host] = (entry, time.monotonic() + self._local_ttl)
-        account = entry.account_number
-        if account is None:
-            self._negative.add(host)
-        else:
-            self._hosts_of.setdefault(account, set()).add(host)
-
-    def _forget(self, host: str) -> None:
-        found = self._local.pop(host, None)
-        if found is None:
-            return
-        account = found[0].account_number
-        if account is None:
-            self._negative.discard(host)
-            return
-        hosts = self._hosts_of.get(account)
-        if hosts is not None:
-            hosts.discard(host)
-            if not hosts:
-                del self._hosts_of[account]
-
-    def _drop(self, accounts: Iterable[str]) -> None:
-        """Drop the accounts' local entries and every local negative entry."""
-        self._epoch += 1
-        for account in accounts:
-            for host in self._hosts_of.pop(account, ()):
-                self._local.pop(host, None)
-        for host in self._negative:
-            self._local.pop(host, None)
-        self._negative.clear()
-
-    def _clear(self) -> None:
-        self._epoch += 1
-        self._local.clear()
-        self._hosts_of.clear()
-        self._negative.clear()
+        if self._listening:
+            self._local.put(host, entry)
