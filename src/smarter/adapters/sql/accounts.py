@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarter.adapters.sql.integrity import guarded_write
 from smarter.adapters.sql.rows import AccountRow, AccountTokenRow, UserRow, utc_now
+from smarter.adapters.sql.secret_rows import secret_columns, secret_fields
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import Account, AccountToken, Principal, User
 from smarter.domain.errors import NotFound
@@ -99,15 +100,7 @@ class SqlUsers:
 
 
 def _token(row: AccountTokenRow) -> AccountToken:
-    return AccountToken(
-        user_id=row.user_id,
-        name=row.name,
-        digest=row.digest,
-        display_prefix=row.display_prefix,
-        id=row.id,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    return AccountToken(user_id=row.user_id, **secret_fields(row))
 
 
 class SqlAccountTokens:
@@ -115,14 +108,7 @@ class SqlAccountTokens:
         self._session = session
 
     async def add(self, token: AccountToken) -> AccountToken:
-        row = AccountTokenRow(
-            user_id=token.user_id,
-            name=token.name,
-            digest=token.digest,
-            display_prefix=token.display_prefix,
-            created_at=token.created_at or utc_now(),
-            revoked_at=token.revoked_at,
-        )
+        row = AccountTokenRow(user_id=token.user_id, **secret_columns(token))
         async with guarded_write(
             self._session, "a token with this digest exists", f"user {token.user_id}"
         ):

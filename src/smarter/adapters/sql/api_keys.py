@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarter.adapters.sql.integrity import guarded_write
-from smarter.adapters.sql.rows import LLMClientAPIKeyRow, utc_now
+from smarter.adapters.sql.rows import LLMClientAPIKeyRow
+from smarter.adapters.sql.secret_rows import secret_columns, secret_fields
 from smarter.adapters.sql.touched import note_client
 from smarter.domain.accounts import LLMClientAPIKey
 from smarter.domain.errors import NotFound
@@ -14,15 +15,7 @@ from smarter.domain.secrets import same_digest
 
 
 def _key(row: LLMClientAPIKeyRow) -> LLMClientAPIKey:
-    return LLMClientAPIKey(
-        llm_client_id=row.llm_client_id,
-        name=row.name,
-        digest=row.digest,
-        display_prefix=row.display_prefix,
-        id=row.id,
-        created_at=row.created_at,
-        revoked_at=row.revoked_at,
-    )
+    return LLMClientAPIKey(llm_client_id=row.llm_client_id, **secret_fields(row))
 
 
 class SqlAPIKeys:
@@ -30,14 +23,7 @@ class SqlAPIKeys:
         self._session = session
 
     async def add(self, key: LLMClientAPIKey) -> LLMClientAPIKey:
-        row = LLMClientAPIKeyRow(
-            llm_client_id=key.llm_client_id,
-            name=key.name,
-            digest=key.digest,
-            display_prefix=key.display_prefix,
-            created_at=key.created_at or utc_now(),
-            revoked_at=key.revoked_at,
-        )
+        row = LLMClientAPIKeyRow(llm_client_id=key.llm_client_id, **secret_columns(key))
         async with guarded_write(
             self._session, "an API key with this digest exists", f"LLMClient {key.llm_client_id}"
         ):
