@@ -106,17 +106,8 @@ class ChatReply(msgspec.Struct, kw_only=True):
     request_id: str
 
 
-class ReplyChunk(msgspec.Struct, kw_only=True):
-    """A `chat.completion.chunk` plus the `session_key` and the request id."""
-
-    id: str
-    object: str
-    created: int
-    model: str
-    choices: list[dict[str, Any]]
-    usage: dict[str, Any] | None
-    session_key: str
-    request_id: str
+class ReplyChunk(ChatReply, kw_only=True):
+    """A `chat.completion.chunk` plus the `session_key` and the request id (the same fields)."""
 
 
 # -- errors the HTTP layer maps ------------------------------------------------------------------
