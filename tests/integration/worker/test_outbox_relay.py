@@ -107,5 +107,4 @@ async def test_two_relays_at_once_never_send_a_row_twice(
     sent = Counter(job.key for queue in queues for job in queue.jobs)
     assert len(sent) == 300
     assert set(sent.values()) == {1}
-    assert all(queue.jobs for queue in queues)  # both took part
     assert await _rows(sessions) == 0
