@@ -1,4 +1,4 @@
-"""Functions a client may offer its model as OpenAI tools, and the tool-call round trip.
+"""Functions a client may offer its model as OpenAI tools.
 
 A `Tool` has a name, an OpenAI tool schema and an async call that takes the decoded JSON
 arguments and returns the text the model reads. Tools never raise at the model: a bad call is
@@ -7,15 +7,12 @@ answered with a JSON error object, so that the model can correct itself or expla
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, Final, Protocol
 
 import msgspec
-
-from smarter.application.llm import ChatModel, Completion, CompletionRequest, Message
 
 logger = logging.getLogger(__name__)
 
@@ -189,92 +186,3 @@ def _integer(value: object) -> int | None:
 def builtin_tools() -> ToolBox:
     """The platform's own tools: harmless, no network, no secrets."""
     return ToolBox([DateCalculator()])
-
-
-async def run_with_tools(
-    model: ChatModel, request: CompletionRequest, toolbox: ToolBox, max_rounds: int = 3
-) -> tuple[Completion, list[Message]]:
-    """Ask `model`, running the tools it calls, at most `max_rounds` times; then answer.
-
-    The caller offers the tools (`request.tools`, e.g. from `toolbox.offered(names)`); a call
-    to a tool the request did not offer, or that the toolbox does not know, is answered with an
-    error for the model. After `max_rounds` rounds the last answer is returned as it is, even if
-    it calls tools again. Usage is summed over all the calls.
-
-    Returns the final answer and the conversation as last sent to the model: the request's
-    messages, then each round's assistant message (with its `tool_calls`) and one `tool`
-    message per call.
-    """
-    offered = _offered_names(request.tools)
-    messages = list(request.messages)
-    completion = await model.complete(request)
-    usage = completion.usage
-    for _ in range(max_rounds):
-        message = _first_message(completion)
-        calls = message.get("tool_calls") if message else None
-        if message is None or not calls or not isinstance(calls, list):
-            break
-        messages.append(
-            {"role": "assistant", "content": message.get("content"), "tool_calls": calls}
-        )
-        answers = await asyncio.gather(*(_answer(call, offered, toolbox) for call in calls))
-        messages.extend(
-            {"role": "tool", "tool_call_id": _call_id(call), "content": answer}
-            for call, answer in zip(calls, answers, strict=True)
-        )
-        completion = await model.complete(msgspec.structs.replace(request, messages=list(messages)))
-        usage = _added(usage, completion.usage)
-    if usage is not completion.usage:
-        completion = msgspec.structs.replace(completion, usage=usage)
-    return completion, messages
-
-
-def _offered_names(tools: list[dict[str, Any]] | None) -> frozenset[str]:
-    names = set()
-    for tool in tools or ():
-        function = tool.get("function")
-        if isinstance(function, dict) and isinstance(function.get("name"), str):
-            names.add(function["name"])
-    return frozenset(names)
-
-
-def _first_message(completion: Completion) -> dict[str, Any] | None:
-    if not completion.choices:
-        return None
-    message = completion.choices[0].get("message")
-    return message if isinstance(message, dict) else None
-
-
-def _call_id(call: object) -> str:
-    value = call.get("id") if isinstance(call, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-async def _answer(call: object, offered: frozenset[str], toolbox: ToolBox) -> str:
-    function = call.get("function") if isinstance(call, dict) else None
-    if not isinstance(function, dict) or not isinstance(function.get("name"), str):
-        return error_text("a tool call needs a function name")
-    name: str = function["name"]
-    if name not in offered:
-        return error_text(f"the tool '{name}' was not offered")
-    arguments = function.get("arguments", "")
-    if not isinstance(arguments, str | dict):
-        return error_text("the arguments must be a JSON object")
-    return await toolbox.call(name, arguments)
-
-
-def _added(total: dict[str, Any] | None, more: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Usage summed key by key (whole numbers only; nested details are kept from the first)."""
-    if total is None or more is None:
-        return total if more is None else dict(more)
-    summed = dict(total)
-    for key, value in more.items():
-        if key not in summed:
-            summed[key] = value
-        elif _is_count(value) and _is_count(summed[key]):
-            summed[key] += value
-    return summed
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

@@ -34,12 +34,18 @@ from smarter.adapters.system_clock import SystemClock
 from smarter.application import (
     accounts,
     api_keys,
-    chat,
     custom_domains,
     history,
     llm_clients,
     manifests,
 )
+from smarter.application.chat import sandbox
+from smarter.application.chat.access import Admission
+from smarter.application.chat.answer_chat import AnswerChat
+from smarter.application.chat.answering import Answerer
+from smarter.application.chat.hosts import FindClientForHost, ServeHost, UnitsOfWork
+from smarter.application.chat.recording import TurnRecorder
+from smarter.application.chat.tool_rounds import ToolRounds
 from smarter.application.chat_ports import ChatRecorder, ClientCache, RateLimiter
 from smarter.application.infrastructure import (
     Certificates,
@@ -90,7 +96,8 @@ USE_CASES = (
     history.ListChatRequests,
     history.ListConversations,
     history.GetConversation,
-    chat.LoadSandboxClient,
+    sandbox.LoadSandboxClient,
+    sandbox.AnswerSandboxChat,
 )
 
 
@@ -204,7 +211,7 @@ class ChatProvider(Provider):
         await recorder.aclose()  # a normal shutdown stores every turn accepted
 
     @provide
-    def units_of_work(self, container: AsyncContainer) -> chat.UnitsOfWork:
+    def units_of_work(self, container: AsyncContainer) -> UnitsOfWork:
         """Units of work for the host lookup, through the container (so fakes apply too)."""
 
         @asynccontextmanager
@@ -217,19 +224,25 @@ class ChatProvider(Provider):
 
         return open_unit
 
-    @provide
-    def find_client(self, cache: ClientCache, units: chat.UnitsOfWork) -> chat.FindClientForHost:
-        return chat.FindClientForHost(cache, units)
+    find_client = provide(FindClientForHost)
 
     @provide
-    def chat_use_case(
+    def serve_host(self, settings: Settings, find_client: FindClientForHost) -> ServeHost:
+        return ServeHost(find_client, settings.platform.scheme)
+
+    @provide
+    def answerer(
         self, settings: Settings, models: ChatModels, recorder: ChatRecorder, clock: Clock
-    ) -> chat.Chat:
-        return chat.Chat(models, recorder, clock, builtin_tools(), settings.llm_tool_rounds)
+    ) -> Answerer:
+        tools = builtin_tools()
+        rounds = ToolRounds(tools, settings.llm_tool_rounds)
+        return Answerer(models, tools, rounds, TurnRecorder(recorder, clock), clock)
 
     @provide
-    def admission(self, settings: Settings, limiter: RateLimiter) -> chat.Admission:
-        return chat.Admission(limiter, settings.chat_rate_limit_per_minute)
+    def admission(self, settings: Settings, limiter: RateLimiter) -> Admission:
+        return Admission(limiter, settings.chat_rate_limit_per_minute)
+
+    answer_chat = provide(AnswerChat)
 
 
 class ProvisioningProvider(Provider):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from smarter.adapters.openai_chat import OpenAIChatModel
+from smarter.application.chat.tool_rounds import ToolRounds
 from smarter.application.llm import (
     CompletionChunk,
     CompletionRequest,
@@ -19,7 +20,7 @@ from smarter.application.llm import (
     UpstreamRateLimited,
     UpstreamTimeout,
 )
-from smarter.application.tools import builtin_tools, run_with_tools
+from smarter.application.tools import builtin_tools
 from tests.integration.llm.conftest import API_KEY, TIMEOUT
 from tests.support.openai_server import OpenAITestServer
 
@@ -123,7 +124,7 @@ async def test_a_tool_call_round_trip_runs_the_date_calculator_and_sends_its_res
         tools=toolbox.offered(["date_calculator"]),
     )
 
-    answer, messages = await run_with_tools(model, request, toolbox)
+    answer, messages = await ToolRounds(toolbox).complete(model, request)
 
     assert answer.choices[0]["message"]["content"] == 'The tool answered: {"days":60}'
     call = messages[2]["tool_calls"][0]

@@ -30,7 +30,8 @@ from smarter.adapters.dnspython_resolver import DnspythonResolver
 from smarter.adapters.route53_dns_zones import Route53DnsZones
 from smarter.adapters.sql.outbox import SqlOutboxRelay
 from smarter.application import accounts, custom_domains, llm_clients
-from smarter.application.chat import ClientNotReady, FindClientForHost, serving_client
+from smarter.application.chat.errors import ClientNotReady
+from smarter.application.chat.hosts import FindClientForHost, serving_client
 from smarter.application.infrastructure import DnsRecord
 from smarter.application.ports import (
     DeleteDomainZone,

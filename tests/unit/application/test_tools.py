@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from smarter.application.chat.tool_rounds import ToolRounds
 from smarter.application.llm import Completion, CompletionChunk, CompletionRequest
 from smarter.application.tools import (
     DateCalculator,
     ToolBox,
     builtin_tools,
     calculate_date,
-    run_with_tools,
 )
 
 
@@ -178,7 +178,7 @@ USAGE = {"prompt_tokens": 10, "completion_tokens": 2, "total_tokens": 12}
 async def test_an_answer_without_tool_calls_is_returned_as_it_is() -> None:
     model = ScriptedModel(said("hello"), usage=USAGE)
 
-    answer, messages = await run_with_tools(model, QUESTION, TOOLBOX)
+    answer, messages = await ToolRounds(TOOLBOX).complete(model, QUESTION)
 
     assert answer.choices[0]["message"]["content"] == "hello"
     assert answer.usage == USAGE
@@ -193,7 +193,7 @@ async def test_tool_calls_are_run_and_their_results_sent_back_until_the_model_an
         usage=USAGE,
     )
 
-    answer, messages = await run_with_tools(model, QUESTION, TOOLBOX)
+    answer, messages = await ToolRounds(TOOLBOX).complete(model, QUESTION)
 
     assert answer.id == "c2"
     assert answer.choices[0]["message"]["content"] == "It is 2024-01-02."
@@ -218,7 +218,7 @@ async def test_a_tool_that_was_not_offered_or_is_unknown_answers_an_error() -> N
     request = CompletionRequest(model="m", messages=QUESTION.messages, tools=None)
     model = ScriptedModel(calls(("a", "date_calculator", ADD), ("b", "rm_rf", "{}")), said("sorry"))
 
-    _, messages = await run_with_tools(model, request, TOOLBOX)
+    _, messages = await ToolRounds(TOOLBOX).complete(model, request)
 
     assert json.loads(messages[2]["content"]) == {
         "error": "the tool 'date_calculator' was not offered"
@@ -229,7 +229,7 @@ async def test_a_tool_that_was_not_offered_or_is_unknown_answers_an_error() -> N
 async def test_after_the_last_round_the_answer_is_returned_even_if_it_calls_tools_again() -> None:
     model = ScriptedModel(*[calls((f"call_{i}", "date_calculator", ADD)) for i in range(3)])
 
-    answer, messages = await run_with_tools(model, QUESTION, TOOLBOX, max_rounds=2)
+    answer, messages = await ToolRounds(TOOLBOX, 2).complete(model, QUESTION)
 
     assert len(model.requests) == 3
     assert answer.choices[0]["message"]["tool_calls"][0]["id"] == "call_2"
@@ -240,7 +240,7 @@ async def test_after_the_last_round_the_answer_is_returned_even_if_it_calls_tool
 async def test_zero_rounds_only_asks_once() -> None:
     model = ScriptedModel(calls(("call_1", "date_calculator", ADD)))
 
-    answer, messages = await run_with_tools(model, QUESTION, TOOLBOX, max_rounds=0)
+    answer, messages = await ToolRounds(TOOLBOX, 0).complete(model, QUESTION)
 
     assert answer.choices[0]["finish_reason"] == "tool_calls"
     assert messages == QUESTION.messages
@@ -255,7 +255,7 @@ async def test_usage_is_summed_over_the_rounds_that_report_it() -> None:
         usages=[None, detailed, USAGE],
     )
 
-    answer, _ = await run_with_tools(model, QUESTION, TOOLBOX)
+    answer, _ = await ToolRounds(TOOLBOX).complete(model, QUESTION)
 
     assert answer.usage == {
         "prompt_tokens": 20,

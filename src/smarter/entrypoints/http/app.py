@@ -11,7 +11,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Tag
 
-from smarter.application.chat import Chat, FindClientForHost
+from smarter.application.chat.answer_chat import AnswerChat
+from smarter.application.chat.hosts import ServeHost
 from smarter.application.chat_ports import ChatRecorder
 from smarter.entrypoints.http.accounts import (
     AccountController,
@@ -120,8 +121,8 @@ def create_app(
 
     async def start_chat() -> None:
         # Resolve the chat path's services now, not on the first chat request.
-        await di.get(Chat)
-        await di.get(FindClientForHost)
+        await di.get(AnswerChat)
+        await di.get(ServeHost)
         if freeze_heap:
             # What startup built (modules, mappers, the container) lives as long as the
             # process: out of the collector's sight, a full collection on the hot path walks
@@ -148,6 +149,6 @@ def create_app(
     )
     allow_every_method(app)  # Litestar 2 lists only some methods in OPTIONS
     setup_dishka(di, app)
-    client_hosts = create_client_host_app(di, settings.platform.scheme, settings.log_level)
+    client_hosts = create_client_host_app(di, settings.log_level)
     app.asgi_handler = HostGate(app.asgi_handler, di, settings.environment, client_hosts)
     return app

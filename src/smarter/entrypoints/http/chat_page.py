@@ -30,7 +30,7 @@ from smarter.domain.errors import DomainError, NotFound
 from smarter.domain.hashed_id import decode_hashed_id
 from smarter.domain.host_router import HostKind
 from smarter.entrypoints.http.chat_replies import failure
-from smarter.entrypoints.http.client_hosts import served_client
+from smarter.entrypoints.http.client_host_services import served_client
 from smarter.entrypoints.http.host_gate import resolved_host_of
 
 ASSETS_PATH: Final = "/chat-assets"

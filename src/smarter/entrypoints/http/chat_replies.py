@@ -1,5 +1,5 @@
-"""What the chat routes share: reading the body, answering, streaming, and every failure as
-JSON with the right status (never a 500 for an upstream problem or bad input)."""
+"""What the chat routes share: the answer as JSON or as a stream, and every failure as JSON
+with the right status (never a 500 for an upstream problem or bad input)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Stream
 
-from smarter.application.chat import (
-    Chat,
-    ChatRequest,
-    ClientNotReady,
-    RateLimited,
-)
+from smarter.application.chat.answering import ChatStream
+from smarter.application.chat.errors import ClientNotReady, OriginRefused, RateLimited
+from smarter.application.chat.formats import ChatReply
 from smarter.application.errors import PermissionDenied, Unauthenticated
 from smarter.application.llm import UpstreamError
-from smarter.domain.errors import DomainError, InvalidValue, NotFound
-from smarter.domain.llm_client import ClientMode, LLMClient
+from smarter.domain.errors import InvalidValue, NotFound
 from smarter.entrypoints.http.errors import ErrorBody
 from smarter.entrypoints.http.sse import HEADERS as SSE_HEADERS
 from smarter.entrypoints.http.sse import sse_events
@@ -30,54 +26,23 @@ MAX_BODY_BYTES: Final = 1_048_576
 EVENT_STREAM: Final = "text/event-stream"
 
 _encode = msgspec.json.Encoder().encode
-_decode_chat = msgspec.json.Decoder(ChatRequest).decode
-_AT = re.compile(r" - at `\$\.?([^`]*)`$")
 
 
-class OriginRefused(DomainError):
-    """A browser page from an origin the client does not allow: 403."""
+def accepts_stream(request: Request[Any, Any, Any]) -> bool:
+    """`Accept: text/event-stream` asks seed 002's endpoint for a stream."""
+    return EVENT_STREAM in request.headers.get("accept", "")
 
 
-def decode_chat_request(body: bytes) -> ChatRequest:
-    if not body.strip():
-        raise InvalidValue("body", "a JSON request body with `messages` is required")
-    try:
-        return _decode_chat(body)
-    except msgspec.ValidationError as error:
-        text = str(error)
-        found = _AT.search(text)
-        field = found.group(1) if found else None
-        message = _AT.sub("", text)
-        raise InvalidValue(field or "body", message) from None
-    except msgspec.DecodeError as error:
-        raise InvalidValue("body", f"not valid JSON: {error}") from None
-    except RecursionError:
-        raise InvalidValue("body", "nested too deeply") from None
-
-
-def wants_stream(request: Request[Any, Any, Any], chat_request: ChatRequest) -> bool:
-    return chat_request.stream or EVENT_STREAM in request.headers.get("accept", "")
-
-
-async def answer(
-    chat: Chat,
-    client: LLMClient,
-    chat_request: ChatRequest,
-    *,
-    mode: ClientMode,
-    stream: bool,
-    api_key_id: int | None = None,
-    headers: dict[str, str] | None = None,
+def reply_response(
+    reply: ChatReply | ChatStream, headers: dict[str, str] | None = None
 ) -> Response[Any]:
-    """The JSON answer, or the started stream (upstream errors before it starts raise)."""
-    if stream:
-        started = await chat.stream(client, chat_request, mode=mode, api_key_id=api_key_id)
+    """The JSON answer, or the server-sent events of a started stream."""
+    if isinstance(reply, ChatStream):
         return Stream(
-            sse_events(started),
+            sse_events(reply),
             media_type=EVENT_STREAM,
-            headers={**SSE_HEADERS, "X-Request-Id": started.request_id, **(headers or {})},
+            headers={**SSE_HEADERS, "X-Request-Id": reply.request_id, **(headers or {})},
         )
-    reply = await chat.answer(client, chat_request, mode=mode, api_key_id=api_key_id)
     return Response(
         _encode(reply),
         media_type=MediaType.JSON,

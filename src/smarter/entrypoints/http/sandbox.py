@@ -16,18 +16,18 @@ from litestar.di import NamedDependency
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation, Schema
 from litestar.params import JSONBody
 
-from smarter.application.chat import (
-    Chat,
-    ChatConfig,
-    ChatRequest,
-    LoadSandboxClient,
-    ProviderMissing,
-    chat_config,
-)
+from smarter.application.chat.errors import ProviderMissing
+from smarter.application.chat.formats import ChatConfig, ChatRequest, chat_config
+from smarter.application.chat.sandbox import AnswerSandboxChat, LoadSandboxClient
 from smarter.application.llm import UpstreamError
 from smarter.domain.accounts import Principal
 from smarter.domain.llm_client import ClientMode
-from smarter.entrypoints.http.chat_replies import EVENT_STREAM, answer, failure, wants_stream
+from smarter.entrypoints.http.chat_replies import (
+    EVENT_STREAM,
+    accepts_stream,
+    failure,
+    reply_response,
+)
 from smarter.entrypoints.http.errors import error_response, error_responses
 from smarter.entrypoints.http.params import ObjectId
 
@@ -78,18 +78,11 @@ class SandboxController(Controller):
         principal: NamedDependency[Principal],
         client_id: ObjectId,
         data: JSONBody[ChatRequest],
-        load_client: FromDishka[LoadSandboxClient],
-        chat: FromDishka[Chat],
+        answer_chat: FromDishka[AnswerSandboxChat],
     ) -> Response[Any]:
-        client = await load_client(principal, client_id)
+        stream = data.stream or accepts_stream(request)
         try:
-            return await answer(
-                chat,
-                client,
-                data,
-                mode=ClientMode.SANDBOX,
-                stream=wants_stream(request, data),
-            )
+            return reply_response(await answer_chat(principal, client_id, data, stream=stream))
         except ProviderMissing as error:
             # The owner is asking, and can fix it: a conflict with the client's state, not an
             # outage to retry (client hosts, where nobody can, still answer 503).

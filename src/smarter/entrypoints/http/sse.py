@@ -13,7 +13,7 @@ from typing import Final
 
 import msgspec
 
-from smarter.application.chat import ChatStream
+from smarter.application.chat.answering import ChatStream
 from smarter.application.llm import UpstreamError
 
 logger = logging.getLogger("smarter.http")

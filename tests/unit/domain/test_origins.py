@@ -8,7 +8,7 @@ from smarter.domain.account_number import AccountNumber
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.environments import Environment, Platform
 from smarter.domain.llm_client import LLMClient
-from smarter.entrypoints.http.cors import is_allowed, origin_of
+from smarter.domain.origins import may_use, origin_of
 
 PLATFORM = Platform(environment=Environment.ALPHA)
 ACCOUNT = AccountNumber("3141-5926-5359")
@@ -47,20 +47,20 @@ def test_an_origin_is_scheme_host_and_port_in_lower_case(url: str, origin: str |
 
 def test_the_clients_default_and_verified_custom_hosts_are_allowed() -> None:
     allowed = client()
-    assert is_allowed(OWN, allowed, OWN)
-    assert is_allowed("https://example.bots.customer.com", allowed, OWN)
-    assert not is_allowed("https://example.bots.customer.com", client(verified=False), OWN)
+    assert may_use(OWN, allowed, OWN)
+    assert may_use("https://example.bots.customer.com", allowed, OWN)
+    assert not may_use("https://example.bots.customer.com", client(verified=False), OWN)
 
 
 def test_listed_origins_are_allowed_and_nothing_else() -> None:
     listed = client(cors_origins=["https://shop.example.org/app"])
-    assert is_allowed("https://shop.example.org", listed, OWN)
-    assert not is_allowed("https://shop.example.org:8443", listed, OWN)
-    assert not is_allowed("http://shop.example.org", listed, OWN)
-    assert not is_allowed("https://evil.example.net", listed, OWN)
-    assert not is_allowed("null", listed, OWN)
+    assert may_use("https://shop.example.org", listed, OWN)
+    assert not may_use("https://shop.example.org:8443", listed, OWN)
+    assert not may_use("http://shop.example.org", listed, OWN)
+    assert not may_use("https://evil.example.net", listed, OWN)
+    assert not may_use("null", listed, OWN)
 
 
 def test_the_host_called_is_its_own_origin() -> None:
     own_local = "http://example.3141-5926-5359.api.localhost:9357"
-    assert is_allowed(own_local, client(), own_local)
+    assert may_use(own_local, client(), own_local)
