@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/venv.sh
 scripts/services.sh
 bin=.venv/bin
-echo "== ruff"; $bin/ruff check src tests bench alembic && $bin/ruff format --check src tests bench alembic
+echo "== ruff"; $bin/ruff check src tests bench alembic setup.py && $bin/ruff format --check src tests bench alembic setup.py
 echo "== mypy"; $bin/mypy
 echo "== import contracts"; $bin/lint-imports
 echo "== pytest"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the project (with the test tools) when pyproject.toml changed.
+# Creates .venv and installs the project (with the test tools) when pyproject.toml or setup.py
+# changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 stamp=.venv/.installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+want=$(cat pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ]; then
   if ! "$python" -m venv .venv 2>/dev/null; then
     apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null

@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 
 from smarter.adapters.sql.database import make_engine
 from smarter.adapters.sql.migrations import (
-    SCRIPT_LOCATION,
     alembic_config,
+    script_location,
     upgrade_to_head,
     upgrade_to_head_async,
 )
@@ -117,7 +117,7 @@ async def test_a_failing_migration_leaves_the_schema_as_it_was(
     dialect: str, tmp_path: Path
 ) -> None:
     scripts = tmp_path / "alembic"
-    shutil.copytree(SCRIPT_LOCATION, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(script_location(), scripts, ignore=shutil.ignore_patterns("__pycache__"))
     with fresh_database(dialect, tmp_path) as url:
         head = await _revision(url)
         (scripts / "versions" / "9999_broken.py").write_text(BROKEN_MIGRATION.format(head=head))

@@ -1,4 +1,4 @@
-"""Running the repository's Alembic migrations from code (the CLI, the run command, tests)."""
+"""Running the Alembic migrations from code (the CLI, the run command, tests)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-# src/smarter/adapters/sql/migrations.py -> the repository root (the project is installed
-# editable, so the source tree and its alembic/ folder are where this file is).
-REPOSITORY_ROOT = Path(__file__).resolve().parents[4]
-SCRIPT_LOCATION = REPOSITORY_ROOT / "alembic"
+_HERE = Path(__file__).resolve().parent
+# The migrations live in the repository's top-level alembic/ folder. A built package (wheel,
+# image) carries that folder as `migration_scripts/` beside this module (setup.py maps it); an
+# editable install runs from the source tree, where the folder is at the repository root.
+_LOCATIONS = (_HERE / "migration_scripts", _HERE.parents[3] / "alembic")
+
+
+def script_location() -> Path:
+    """The folder of `env.py` and `versions/`."""
+    for location in _LOCATIONS:
+        if (location / "env.py").is_file():
+            return location
+    raise RuntimeError(f"no Alembic scripts in {' or '.join(map(str, _LOCATIONS))}")
 
 
 def alembic_config(url: str) -> Config:
@@ -20,10 +29,8 @@ def alembic_config(url: str) -> Config:
     The URL travels as an attribute, not as the `sqlalchemy.url` option, so that a `%` in a
     password needs no escaping; `alembic/env.py` reads it from there.
     """
-    if not (SCRIPT_LOCATION / "env.py").is_file():
-        raise RuntimeError(f"no Alembic scripts at {SCRIPT_LOCATION}; is Smarter installed -e?")
     config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.set_main_option("script_location", str(script_location()))
     config.set_main_option("path_separator", "os")
     config.attributes["database_url"] = url
     return config
