@@ -10,13 +10,13 @@ from typing import Any
 import msgspec
 
 from smarter.application.chat_ports import ChatTurn, ClientEntry
+from smarter.application.jobs import Job
 from smarter.application.llm import ChatModel, Completion, CompletionChunk, CompletionRequest
 from smarter.application.ports import (
     ClientFilter,
     ClientPage,
     ConversationSummary,
     DomainRegistration,
-    Job,
 )
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from smarter.application.ports import Job
+from smarter.application.jobs import Job
 
 logger = logging.getLogger(__name__)
 

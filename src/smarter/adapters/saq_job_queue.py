@@ -1,23 +1,22 @@
-"""The job queue on SAQ and Redis.
+"""The job queue on SAQ and Redis, through SAQ's public API only.
 
-Every job is one SAQ job of the function `run_job` whose SAQ key is the job's key, so SAQ keeps
-at most one job per key queued, scheduled or running: two workers never run the same key at
-once.
+Every job is one SAQ job of the function `run_job` whose SAQ key is the job's key. SAQ's
+`Queue.enqueue` refuses a key it holds already (queued or running), so two workers never run
+the same key at once and a key is queued at most once.
 
-SAQ drops an enqueue whose key is queued, scheduled or running already. The first two are fine
-(that job has not read anything yet, so it sees the change that asked for it; a scheduled one
-is moved earlier when asked). A running job may have read the state before the change, so the
-request is then kept in a "run again" set (the encoded job, scored by when it is due):
+What SAQ cannot take yet waits in one sorted set of our own (`smarter:queue:<name>:due`;
+member: the encoded job, score: when it is due; an earlier request lowers the score, a later
+one changes nothing):
 
-- the worker's `after_process` hook (`run_again`) takes its job's requests out of the set and
-  enqueues them once SAQ has marked the job finished (the fast path);
-- `pump()`, which the worker calls every second, enqueues whatever is left in the set, such as
-  requests for a job SAQ's sweep is aborting, or for one whose worker was killed.
+- a delayed job (SAQ's own scheduling is by whole seconds and cannot be moved earlier);
+- a request for a key whose job is running: that job may have read the state before the change
+  that asked for it, so the key must run once more after it. (A request for a key that is
+  queued and not started is dropped: that job has not read anything yet.)
 
-A request is written to the set before checking again that its job is still running, so a
-job finishing meanwhile never loses it; at worst a key runs once more than needed, which the
-idempotent jobs allow. A worker killed in the middle of a job leaves it "active" in Redis until
-SAQ's sweep finds it past its timeout and retries it.
+`pump()` hands the due members to SAQ; each worker calls it right after every job (the job's
+key is free then) and about twice a second. A member is removed before it is offered (ZREM
+decides which pump takes it) and put back if SAQ still holds its key, so a request is never
+lost; at worst a key runs once more than needed, which idempotent jobs allow.
 """
 
 from __future__ import annotations
@@ -26,27 +25,14 @@ import time
 from typing import Any
 
 import msgspec
-from saq.job import ABORT_ID_PREFIX, TERMINAL_STATUSES, Status
 from saq.job import Job as SaqJob
+from saq.job import Status
 from saq.queue.redis import RedisQueue
 
-from smarter.adapters.sql.outbox import decode_job, encode_job
-from smarter.application.ports import Job
+from smarter.application.jobs import Job, UnknownJob, decode_job, encode_job
 
 RUN_JOB = "run_job"
-_ATTEMPTS = 3
 _PUMP_BATCH = 500
-# How long SAQ's sweep waits for the worker of a job past its timeout to confirm the abort
-# before retrying the job (SAQ: 5 s). A live worker cancels such a job itself and confirms
-# within its one-second abort check; a dead one never does.
-SWEEP_ABORT_WAIT_SECONDS = 2.0
-
-
-class SweepingRedisQueue(RedisQueue):
-    """SAQ's Redis queue, retrying a dead worker's jobs sooner (see above)."""
-
-    async def sweep(self, lock: int = 60, abort: float = SWEEP_ABORT_WAIT_SECONDS) -> list[str]:
-        return await super().sweep(lock, abort)
 
 
 class SaqJobQueue:
@@ -62,56 +48,51 @@ class SaqJobQueue:
         self._timeout = timeout_seconds
         self._retries = retries
         self._ttl = ttl_seconds
-        self._again = queue.namespace("smarter:again")
-        self._incomplete = queue.namespace("incomplete")
+        self._due = f"smarter:queue:{queue.name}:due"
 
     @property
     def queue(self) -> RedisQueue:
         return self._queue
 
     async def enqueue(self, job: Job, *, delay_seconds: float = 0.0) -> None:
-        due = time.time() + max(0.0, delay_seconds)
-        for _ in range(_ATTEMPTS):
-            if await self._add(job, due):
-                return
-            current = await self._queue.job(job.key)
-            if current is None or current.status in TERMINAL_STATUSES:
-                # Finished in between, or an abort mark of a finished job still blocks the key.
-                await self._redis.delete(f"{ABORT_ID_PREFIX}{job.key}")
-                continue
-            if current.status == Status.QUEUED:
-                await self._pull_earlier(job.key, due)
-                return
-            # Running (or being aborted): ask for another run, then make sure it still runs.
-            await self._remember(job, due)
-            if await self._is_incomplete(job.key):
-                return
-        await self._remember(job, due)  # still racing: `pump` sends it
+        if delay_seconds > 0:
+            await self._remember(job, time.time() + delay_seconds)
+            return
+        if not await self._offer(job):
+            await self._remember(job, time.time())
 
-    async def run_again(self, saq_job: SaqJob) -> None:
-        """The `after_process` hook: queue the finished job's key again if a run was asked
-        for while it ran, or if the run itself asked for more time (its result)."""
+    async def after_run(self, saq_job: SaqJob) -> None:
+        """The worker's `after_process` hook: a run that asked for more time (its result) is
+        due again then; what waited for this key is sent now that the key is free."""
         kwargs = saq_job.kwargs or {}
         if saq_job.function != RUN_JOB or "job" not in kwargs:
             return
-        job = decode_job(kwargs["job"])
         if saq_job.status == Status.COMPLETE and isinstance(saq_job.result, int | float):
-            await self.enqueue(job, delay_seconds=float(saq_job.result))
-        member = _member(job)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zscore(self._again, member)
-            pipe.zrem(self._again, member)
-            due, _removed = await pipe.execute()
-        if due is not None:
-            await self.enqueue(job, delay_seconds=float(due) - time.time())
+            await self.enqueue(decode_job(kwargs["job"]), delay_seconds=float(saq_job.result))
+        await self.pump()
 
     async def pump(self) -> int:
-        """Enqueue the requests left in the "run again" set; how many there were."""
-        taken = await self._redis.zpopmin(self._again, _PUMP_BATCH)
-        for member, due in taken:
-            job = decode_job(msgspec.json.decode(member))
-            await self.enqueue(job, delay_seconds=float(due) - time.time())
-        return len(taken)
+        """Offer SAQ the jobs that are due; how many it took."""
+        now = time.time()
+        due = await self._redis.zrangebyscore(self._due, "-inf", now, start=0, num=_PUMP_BATCH)
+        taken = 0
+        for member in due:
+            score = await self._redis.zscore(self._due, member)
+            if score is None or not await self._redis.zrem(self._due, member):
+                continue  # another worker's pump took it
+            try:
+                job = decode_job(msgspec.json.decode(member))
+            except (UnknownJob, msgspec.DecodeError):
+                continue  # not ours to run (written by another version): dropped
+            if await self._offer(job):
+                taken += 1
+            else:
+                await self._remember(job, float(score))
+        return taken
+
+    async def pending(self) -> int:
+        """How many requests wait in the due set (delayed, or behind a running job)."""
+        return int(await self._redis.zcard(self._due))
 
     # -- inside ---------------------------------------------------------------------------
 
@@ -119,31 +100,25 @@ class SaqJobQueue:
     def _redis(self) -> Any:
         return self._queue.redis
 
-    async def _add(self, job: Job, due: float) -> bool:
-        scheduled = int(due) + 1 if due > time.time() + 0.5 else 0
+    async def _offer(self, job: Job) -> bool:
+        """Queue `job` in SAQ; True if SAQ took it, or need not (its key is queued and not
+        started, so that run reads the state after this request)."""
         added = await self._queue.enqueue(
             RUN_JOB,
             key=job.key,
-            scheduled=scheduled,
             timeout=self._timeout,
             retries=self._retries,
             ttl=self._ttl,
             job=encode_job(job),
         )
-        return added is not None
+        if added is not None:
+            return True
+        current = await self._queue.job(job.key)
+        # SAQ marks a job active before its function starts: "queued" has read nothing yet.
+        return current is not None and current.status == Status.QUEUED
 
     async def _remember(self, job: Job, due: float) -> None:
-        # LT: a new request, or an earlier one, is written; a later one changes nothing.
-        await self._redis.zadd(self._again, {_member(job): due}, lt=True)
-
-    async def _pull_earlier(self, key: str, due: float) -> None:
-        # Queued jobs have score 0 and scheduled ones their time: LT moves only a later one,
-        # XX never brings back one that finished meanwhile.
-        job_id = self._queue.job_id(key)
-        await self._redis.zadd(self._incomplete, {job_id: max(1, int(due))}, xx=True, lt=True)
-
-    async def _is_incomplete(self, key: str) -> bool:
-        return await self._redis.zscore(self._incomplete, self._queue.job_id(key)) is not None
+        await self._redis.zadd(self._due, {_member(job): due}, lt=True)
 
 
 def _member(job: Job) -> bytes:

@@ -19,20 +19,22 @@ a new verification window.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from smarter.application.certificate_steps import ensure_certificate, release_if_unused
 from smarter.application.infrastructure import DnsRecord, HostedZone, Ingress
 from smarter.application.provisioning_context import Provisioner
 from smarter.domain.llm_client import LLMClient
 from smarter.domain.provisioning import (
     CertificatePhase,
+    DnsVerdict,
     HostCheck,
     HostRole,
     ManagedCertificate,
     ProvisionedHost,
+    TlsVerdict,
+    dns_verdict,
     host_certificate_name,
     ingress_name,
+    tls_verdict,
     wildcard_of,
 )
 from smarter.domain.status import DnsVerificationStatus as Dns
@@ -79,12 +81,15 @@ class ClientReconciler:
             h.role is HostRole.DEFAULT and h.check is HostCheck.VERIFIED for h in hosts.values()
         )
         await self._write_records(client, desired, hosts)
-        waits: list[float] = []
-        if await self._verify(client, hosts, waits):
-            await self._certify(client, hosts, waits)
+        dns, dns_wait = await self._verify(hosts)
+        client.settle_dns(dns.status, dns.reason, p.clock.now(), serving=self._serving)
+        wait = dns_wait
+        if dns.status is Dns.VERIFIED:
+            tls, wait = await self._certify(client, hosts)
+            client.settle_tls(tls.status, tls.reason, p.clock.now(), serving=self._serving)
         await p.uow.clients.save_statuses(client)
         await p.uow.commit()
-        return await self._next_run(client, waits)
+        return await self._next_run(client, wait)
 
     # -- desired state -----------------------------------------------------------------------
 
@@ -181,43 +186,28 @@ class ClientReconciler:
             await p.uow.provisioning.save_host(want)
             hosts[name] = want
             written.append(name)
-        if written and not self._serving:
-            _move_dns(client, Dns.VERIFYING, f"record written for {', '.join(written)}", now)
+        if written:
+            reason = f"record written for {', '.join(written)}"
+            client.settle_dns(Dns.VERIFYING, reason, now, serving=self._serving)
             await p.uow.clients.save_statuses(client)
             await p.uow.commit()
 
-    async def _verify(
-        self, client: LLMClient, hosts: dict[str, ProvisionedHost], waits: list[float]
-    ) -> bool:
-        """Check every verifying host; True when all of them resolve to the target."""
+    async def _verify(self, hosts: dict[str, ProvisionedHost]) -> tuple[DnsVerdict, float | None]:
+        """Check every verifying host; the verdict, and when to look again if it waits."""
         p, now = self._p, self._p.clock.now()
         window = p.policy.verification_window_seconds
+        waits: list[float] = []
         for host in hosts.values():
             if host.check is not HostCheck.VERIFYING:
                 continue
-            found = await self._resolve(host)
-            if host.target in found:
-                host.check, host.reason = HostCheck.VERIFIED, f"{host.host} resolves"
-            elif _elapsed(host.verify_started_at, now) >= window:
-                seen = ", ".join(found) or "nothing"
-                host.check = HostCheck.FAILED
-                host.reason = (
-                    f"{host.host} did not resolve to {host.target} within {window:g} s "
-                    f"({host.record_type} found: {seen})"
-                )
-            else:
+            if (
+                host.observe_resolution(await self._resolve(host), now, window)
+                is HostCheck.VERIFYING
+            ):
                 waits.append(p.backoff(host.verify_started_at, window))
-            host.updated_at = now
             await p.uow.provisioning.save_host(host)
-        checks = [h.check for h in hosts.values()]
-        if all(check is HostCheck.VERIFIED for check in checks):
-            _move_dns(client, Dns.VERIFIED, f"{', '.join(hosts)} resolve to the target", now)
-            return True
-        failed = [h.reason for h in hosts.values() if h.check is HostCheck.FAILED]
-        if failed:
-            _move_dns(client, Dns.FAILED, "; ".join(failed), now)
-            waits.clear()
-        return False
+        verdict = dns_verdict(hosts.values())
+        return verdict, (min(waits) if verdict.waits and waits else None)
 
     async def _resolve(self, host: ProvisionedHost) -> tuple[str, ...]:
         """What the host resolves to, once the zone's change is live (asking earlier would
@@ -231,8 +221,10 @@ class ClientReconciler:
     # -- TLS and Ingress ---------------------------------------------------------------------
 
     async def _certify(
-        self, client: LLMClient, hosts: dict[str, ProvisionedHost], waits: list[float]
-    ) -> None:
+        self, client: LLMClient, hosts: dict[str, ProvisionedHost]
+    ) -> tuple[TlsVerdict, float | None]:
+        """Order (or follow) the hosts' certificates and apply the Ingress of every host whose
+        certificate is ready; the verdict, and when to look again if it waits."""
         p, now = self._p, self._p.clock.now()
         retry_failed = client.tls_certificate_issuance_status is not Tls.REQUESTED
         certificates: dict[str, ManagedCertificate] = {}
@@ -246,20 +238,11 @@ class ClientReconciler:
                 await p.cluster.apply_ingress(self._ingress(client, host))
                 host.ingress_applied, host.updated_at = True, now
                 await p.uow.provisioning.save_host(host)
-        failed = [c for c in certificates.values() if c.phase is CertificatePhase.FAILED]
-        pending = [c for c in certificates.values() if c.phase is CertificatePhase.PENDING]
-        names = ", ".join(certificates)
-        if failed:
-            reason = "; ".join(f"certificate {c.name}: {c.reason}" for c in failed)
-            _move_tls(client, Tls.FAILED, reason, names, now)
-            waits.clear()
-        elif pending:
-            if not self._serving:
-                _move_tls(client, Tls.REQUESTED, f"certificate {names} ordered", names, now)
-            waits.append(p.backoff(min(c.requested_at for c in pending)))
-        else:
-            reason = f"certificate {names} issued; Ingress applied for {', '.join(hosts)}"
-            _move_tls(client, Tls.ISSUED, reason, names, now)
+        verdict = tls_verdict(certificates.values(), hosts)
+        pending = [
+            c.requested_at for c in certificates.values() if c.phase is CertificatePhase.PENDING
+        ]
+        return verdict, (p.backoff(min(pending)) if verdict.waits and pending else None)
 
     @staticmethod
     def _ingress(client: LLMClient, host: ProvisionedHost) -> Ingress:
@@ -277,13 +260,13 @@ class ClientReconciler:
 
     # -- what next ---------------------------------------------------------------------------
 
-    async def _next_run(self, client: LLMClient, waits: list[float]) -> float | None:
+    async def _next_run(self, client: LLMClient, wait: float | None) -> float | None:
         """Run again at once if the customer changed their mind while we worked."""
         assert client.id is not None
         fresh = await self._p.uow.clients.find(client.id)
         if fresh is not None and _desire(fresh) != _desire(client):
             return 0.0
-        return min(waits) if waits else None
+        return wait
 
 
 def _same_place(have: ProvisionedHost, want: ProvisionedHost) -> bool:
@@ -293,26 +276,3 @@ def _same_place(have: ProvisionedHost, want: ProvisionedHost) -> bool:
         want.target,
         want.certificate_name,
     )
-
-
-def _elapsed(since: datetime | None, now: datetime) -> float:
-    return 0.0 if since is None else (now - since).total_seconds()
-
-
-def _move_dns(client: LLMClient, target: Dns, reason: str, at: datetime) -> None:
-    """Move through `Verifying` where the table demands it (a host is always checked)."""
-    current = client.dns_verification_status
-    if current is target:
-        return
-    if target is not Dns.VERIFYING and current is not Dns.VERIFYING:
-        client.move_dns(Dns.VERIFYING, "records written", at)
-    client.move_dns(target, reason, at)
-
-
-def _move_tls(client: LLMClient, target: Tls, reason: str, names: str, at: datetime) -> None:
-    current = client.tls_certificate_issuance_status
-    if current is target:
-        return
-    if target is not Tls.REQUESTED and current is not Tls.REQUESTED:
-        client.move_tls(Tls.REQUESTED, f"certificate {names} ordered", at)
-    client.move_tls(target, reason, at)

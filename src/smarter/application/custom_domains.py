@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from smarter.application.access import require_admin
-from smarter.application.ports import DeleteDomainZone, UnitOfWork, VerifyCustomDomain
+from smarter.application.jobs import DeleteDomainZone, VerifyCustomDomain
+from smarter.application.ports import UnitOfWork
 from smarter.domain.accounts import Principal
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.environments import Platform

@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 
 from smarter.application.infrastructure import DnsRecord, InfrastructureError
-from smarter.application.ports import DeleteDomainZone, DomainRegistration, ReconcileClient
+from smarter.application.jobs import DeleteDomainZone, ReconcileClient
+from smarter.application.ports import DomainRegistration
 from smarter.application.provisioning_context import Provisioner
 from smarter.domain.custom_domain import CustomDomain, VerificationReport
 from smarter.domain.errors import Conflict, NotFound

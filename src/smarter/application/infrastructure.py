@@ -15,7 +15,7 @@ from typing import Protocol
 
 import msgspec
 
-from smarter.application.ports import Job
+from smarter.application.jobs import Job
 
 
 class InfrastructureError(Exception):

@@ -8,7 +8,8 @@ from typing import Any
 import msgspec
 
 from smarter.application.access import ensure_visible
-from smarter.application.ports import ClientFilter, ClientPage, Clock, ReconcileClient, UnitOfWork
+from smarter.application.jobs import ReconcileClient
+from smarter.application.ports import ClientFilter, ClientPage, Clock, UnitOfWork
 from smarter.application.specs import patched
 from smarter.domain.accounts import Principal
 from smarter.domain.environments import Platform

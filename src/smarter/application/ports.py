@@ -11,6 +11,7 @@ from typing import Protocol
 
 import msgspec
 
+from smarter.application.jobs import Job
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User
 from smarter.domain.custom_domain import CustomDomain
@@ -153,73 +154,6 @@ class Conversations(Protocol):
         ...
 
     async def get(self, client_id: int, session_key: str) -> Conversation | None: ...
-
-
-class Job(msgspec.Struct, frozen=True, tag=True):
-    """Work for the background worker, written in the same transaction as its cause."""
-
-    @property
-    def key(self) -> str:
-        """What the job works on: two jobs of one key never run at once (the queue's key)."""
-        raise NotImplementedError
-
-
-class ReconcileClient(Job, frozen=True):
-    """Bring a client's hosts to its desired state (deploy, undeploy, rename, delete)."""
-
-    client_id: int
-
-    @property
-    def key(self) -> str:
-        return f"client:{self.client_id}"
-
-
-class VerifyCustomDomain(Job, frozen=True):
-    """Create the registration's zone and marker if needed, then check the delegation."""
-
-    domain_id: int
-
-    @property
-    def key(self) -> str:
-        return f"domain:{self.domain_id}"
-
-
-class DeleteDomainZone(Job, frozen=True):
-    """Remove a released or deleted registration's hosted zone with its records."""
-
-    zone_id: str
-
-    @property
-    def key(self) -> str:
-        return f"zone:{self.zone_id}"
-
-
-class RenewCertificate(Job, frozen=True):
-    """Renew a certificate past two thirds of its lifetime, and follow the renewal."""
-
-    name: str
-
-    @property
-    def key(self) -> str:
-        return f"certificate:{self.name}"
-
-
-class ReleaseCertificate(Job, frozen=True):
-    """Delete a certificate (and its secret) that no provisioned host uses any more."""
-
-    name: str
-
-    @property
-    def key(self) -> str:
-        return f"certificate:{self.name}"
-
-
-class SweepProvisioning(Job, frozen=True):
-    """The periodic pass: queue work for whatever lags its desired state."""
-
-    @property
-    def key(self) -> str:
-        return "sweep"
 
 
 class DomainRegistration(msgspec.Struct, kw_only=True):

@@ -20,25 +20,41 @@ from smarter.application.infrastructure import (
     DnsZones,
     InfrastructureError,
 )
-from smarter.application.ports import (
-    Clock,
+from smarter.application.jobs import (
     DeleteDomainZone,
     Job,
     ReconcileClient,
     ReleaseCertificate,
     RenewCertificate,
     SweepProvisioning,
-    UnitOfWork,
     VerifyCustomDomain,
 )
+from smarter.application.ports import Clock, UnitOfWork
 from smarter.application.provisioning_context import Provisioner, ProvisioningPolicy
 from smarter.domain.environments import Platform
 
-__all__ = ["ProvisioningJobs", "ProvisioningPolicy"]
+__all__ = ["ProviderFailures", "ProvisioningJobs", "ProvisioningPolicy"]
 
-# Provider errors in a row per job key, for the backoff. In memory on purpose: a restarted
-# worker starting again from the first delay costs nothing.
-_FAILURES: dict[str, int] = {}
+
+class ProviderFailures:
+    """Provider errors in a row per job key, for the backoff: one per worker process. In
+    memory on purpose (a restarted worker starting again from the first delay costs nothing),
+    and bounded: the oldest key is forgotten first."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._counts: dict[str, int] = {}
+        self._limit = limit
+
+    def failed(self, key: str) -> int:
+        """Count one more failure of `key`; how many in a row now."""
+        count = self._counts.pop(key, 0) + 1
+        if len(self._counts) >= self._limit:
+            del self._counts[next(iter(self._counts))]
+        self._counts[key] = count
+        return count
+
+    def succeeded(self, key: str) -> None:
+        self._counts.pop(key, None)
 
 
 class ProvisioningJobs:
@@ -52,8 +68,10 @@ class ProvisioningJobs:
         cluster: Cluster,
         certificates: Certificates,
         policy: ProvisioningPolicy,
+        failures: ProviderFailures,
     ) -> None:
         self._platform = platform
+        self._failures = failures
         self._p = Provisioner(
             uow=uow,
             clock=clock,
@@ -70,10 +88,10 @@ class ProvisioningJobs:
             delay = await self._handler(job)()
         except InfrastructureError:
             await self._p.uow.rollback()
-            failures = _FAILURES[job.key] = _FAILURES.get(job.key, 0) + 1
+            failures = self._failures.failed(job.key)
             policy = self._p.policy
             return min(policy.max_retry_seconds, policy.first_retry_seconds * 2.0 ** (failures - 1))
-        _FAILURES.pop(job.key, None)
+        self._failures.succeeded(job.key)
         return delay
 
     def _handler(self, job: Job) -> Callable[[], Awaitable[float | None]]:

@@ -322,6 +322,38 @@ class LLMClient(LLMClientSpec, kw_only=True):
         self.events.append(tls_transition(self.tls_certificate_issuance_status, target, reason, at))
         self.tls_certificate_issuance_status = target
 
+    def settle_dns(
+        self, status: DnsVerificationStatus, reason: str, at: datetime, *, serving: bool = False
+    ) -> None:
+        """Move to `status`, through `Verifying` where the table demands it (a host is always
+        checked first). A client `serving` on its default host stays `Verified` while a
+        further host verifies: adding a host must not take it down."""
+        current = self.dns_verification_status
+        waiting = status is DnsVerificationStatus.VERIFYING
+        if current is status or (waiting and serving):
+            return
+        if not waiting and current is not DnsVerificationStatus.VERIFYING:
+            self.move_dns(DnsVerificationStatus.VERIFYING, "records written", at)
+        self.move_dns(status, reason, at)
+
+    def settle_tls(
+        self,
+        status: TlsCertificateIssuanceStatus,
+        reason: str,
+        at: datetime,
+        *,
+        serving: bool = False,
+    ) -> None:
+        """Move to `status`, through `Requested` where the table demands it; a client
+        `serving` stays `Issued` while a further certificate is ordered."""
+        current = self.tls_certificate_issuance_status
+        waiting = status is TlsCertificateIssuanceStatus.REQUESTED
+        if current is status or (waiting and serving):
+            return
+        if not waiting and current is not TlsCertificateIssuanceStatus.REQUESTED:
+            self.move_tls(TlsCertificateIssuanceStatus.REQUESTED, "certificate ordered", at)
+        self.move_tls(status, reason, at)
+
     def reset_statuses(self, reason: str, at: datetime) -> None:
         """Back to `Not Verified` / `No Certificate` after a teardown."""
         if self.dns_verification_status is not DnsVerificationStatus.NOT_VERIFIED:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import datetime
 
 import msgspec
 
 from smarter.domain.llm_client import LLMClient, dns_label
+from smarter.domain.status import DnsVerificationStatus, TlsCertificateIssuanceStatus
 
 # Kubernetes object names are DNS labels here (63 characters), which Secrets, Ingresses
 # and cert-manager Certificates all accept.
@@ -54,6 +56,80 @@ class ProvisionedHost(msgspec.Struct, kw_only=True):
     reason: str = ""
     ingress_applied: bool = False
     updated_at: datetime | None = None
+
+    def observe_resolution(self, found: tuple[str, ...], at: datetime, window: float) -> HostCheck:
+        """Judge what resolving the host found: verified when the target is among the
+        answers, failed once `window` seconds passed since verification started (the reason
+        says what was found instead), else still verifying."""
+        if self.target in found:
+            self.check, self.reason = HostCheck.VERIFIED, f"{self.host} resolves"
+        elif self.verifying_for(at) >= window:
+            self.check = HostCheck.FAILED
+            self.reason = (
+                f"{self.host} did not resolve to {self.target} within {window:g} s "
+                f"({self.record_type} found: {', '.join(found) or 'nothing'})"
+            )
+        self.updated_at = at
+        return self.check
+
+    def verifying_for(self, at: datetime) -> float:
+        """Seconds since verification started (0 before it did)."""
+        since = self.verify_started_at
+        return 0.0 if since is None else (at - since).total_seconds()
+
+
+class DnsVerdict(msgspec.Struct, frozen=True, kw_only=True):
+    """What a client's DNS status should be, from its hosts."""
+
+    status: DnsVerificationStatus
+    reason: str
+
+    @property
+    def waits(self) -> bool:
+        return self.status is DnsVerificationStatus.VERIFYING
+
+
+class TlsVerdict(msgspec.Struct, frozen=True, kw_only=True):
+    """What a client's TLS status should be, from its certificates."""
+
+    status: TlsCertificateIssuanceStatus
+    reason: str
+
+    @property
+    def waits(self) -> bool:
+        return self.status is TlsCertificateIssuanceStatus.REQUESTED
+
+
+def dns_verdict(hosts: Iterable[ProvisionedHost]) -> DnsVerdict:
+    """Verified when every host resolves; failed as soon as one failed; else verifying."""
+    hosts = list(hosts)
+    failed = [host.reason for host in hosts if host.check is HostCheck.FAILED]
+    if failed:
+        return DnsVerdict(status=DnsVerificationStatus.FAILED, reason="; ".join(failed))
+    if all(host.check is HostCheck.VERIFIED for host in hosts):
+        names = ", ".join(host.host for host in hosts)
+        return DnsVerdict(
+            status=DnsVerificationStatus.VERIFIED, reason=f"{names} resolve to the target"
+        )
+    waiting = ", ".join(h.host for h in hosts if h.check is not HostCheck.VERIFIED)
+    return DnsVerdict(status=DnsVerificationStatus.VERIFYING, reason=f"waiting for {waiting}")
+
+
+def tls_verdict(certificates: Iterable[ManagedCertificate], hosts: Iterable[str]) -> TlsVerdict:
+    """Failed when a certificate failed; requested while one is pending; else issued (the
+    caller applied the Ingress of every host whose certificate is ready)."""
+    certificates = list(certificates)
+    names = ", ".join(c.name for c in certificates)
+    failed = [c for c in certificates if c.phase is CertificatePhase.FAILED]
+    if failed:
+        reason = "; ".join(f"certificate {c.name}: {c.reason}" for c in failed)
+        return TlsVerdict(status=TlsCertificateIssuanceStatus.FAILED, reason=reason)
+    if any(c.phase is CertificatePhase.PENDING for c in certificates):
+        return TlsVerdict(
+            status=TlsCertificateIssuanceStatus.REQUESTED, reason=f"certificate {names} ordered"
+        )
+    reason = f"certificate {names} issued; Ingress applied for {', '.join(hosts)}"
+    return TlsVerdict(status=TlsCertificateIssuanceStatus.ISSUED, reason=reason)
 
 
 class CertificatePhase(enum.StrEnum):

@@ -57,7 +57,11 @@ from smarter.application.infrastructure import (
 )
 from smarter.application.llm import ChatModels
 from smarter.application.ports import Clock, UnitOfWork
-from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
+from smarter.application.provisioning import (
+    ProviderFailures,
+    ProvisioningJobs,
+    ProvisioningPolicy,
+)
 from smarter.application.tools import builtin_tools
 from smarter.domain.environments import Environment, Platform
 from smarter.domain.host_router import HostRouter
@@ -258,9 +262,11 @@ class ProvisioningProvider(Provider):
     @provide
     async def job_queue(self, settings: Settings) -> AsyncIterator[JobQueue]:
         if settings.redis_url:
-            from smarter.adapters.saq_job_queue import SaqJobQueue, SweepingRedisQueue
+            from saq.queue.redis import RedisQueue
 
-            redis_queue = SweepingRedisQueue.from_url(settings.redis_url, name=settings.queue_name)
+            from smarter.adapters.saq_job_queue import SaqJobQueue
+
+            redis_queue = RedisQueue.from_url(settings.redis_url, name=settings.queue_name)
             await redis_queue.connect()
             yield SaqJobQueue(redis_queue, timeout_seconds=settings.worker_job_timeout_seconds)
             await redis_queue.disconnect()
@@ -309,6 +315,10 @@ class ProvisioningProvider(Provider):
         if settings.environment is Environment.LOCAL:
             return InstantCertificates(clock)
         return real_certificates(settings, zones)
+
+    @provide
+    def failures(self) -> ProviderFailures:
+        return ProviderFailures()
 
     jobs = provide(ProvisioningJobs, scope=Scope.REQUEST)
 

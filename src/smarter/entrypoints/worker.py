@@ -2,10 +2,10 @@
 
 One SAQ function, `run_job`, runs every job: it decodes the job, opens a dishka request scope
 (one unit of work per job) and calls `ProvisioningJobs.run`. A run that asks to run again later
-is queued again by the `after_process` hook once SAQ has marked it finished (see
-`SaqJobQueue`). A cron job sweeps for lagging work every minute, and the outbox relay runs
-beside the jobs. `serve` without Redis uses `EmbeddedProvisioning` instead: the same runner on
-the in-process queue.
+is due again through the `after_process` hook once SAQ has marked it finished, and a pump hands
+due jobs to SAQ (see `SaqJobQueue`). A SAQ cron job sweeps for lagging work every minute, and
+the outbox relay runs beside the jobs. `serve` without Redis uses `EmbeddedProvisioning`
+instead: the same runner on the in-process queue.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from saq.types import Context, TimersDict
 
 from smarter.adapters.in_process_job_queue import InProcessJobQueue, Runner
 from smarter.adapters.saq_job_queue import RUN_JOB, SaqJobQueue
-from smarter.adapters.sql.outbox import SqlOutboxRelay, decode_job
+from smarter.adapters.sql.outbox import SqlOutboxRelay
 from smarter.application.infrastructure import (
     Certificates,
     Cluster,
@@ -30,7 +30,7 @@ from smarter.application.infrastructure import (
     DnsZones,
     JobQueue,
 )
-from smarter.application.ports import Job, SweepProvisioning
+from smarter.application.jobs import Job, SweepProvisioning, UnknownJob, decode_job
 from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
 from smarter.entrypoints.relay import relay_outbox
 from smarter.entrypoints.settings import ConfigurationError, Settings
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 SWEEP_CRON = "* * * * *"
 SWEEP_SECONDS = 60.0
-PUMP_SECONDS = 1.0
+PUMP_SECONDS = 0.5
 
 
 def job_runner(container: AsyncContainer, retry_seconds: float) -> Runner:
@@ -65,7 +65,12 @@ class WorkerContext(Context, total=False):
 
 
 async def run_job(ctx: WorkerContext, *, job: dict[str, Any]) -> float | None:
-    return await ctx["runner"](decode_job(job))
+    try:
+        decoded = decode_job(job)
+    except UnknownJob as error:  # queued by another version: retrying cannot help
+        logger.error("job dropped: %s", error)
+        return None
+    return await ctx["runner"](decoded)
 
 
 async def sweep_provisioning(ctx: WorkerContext) -> None:
@@ -92,7 +97,7 @@ def saq_worker(
         tasks.extend(asyncio.create_task(work()) for work in background)
 
     async def after_process(ctx: WorkerContext) -> None:
-        await queue.run_again(ctx["job"])
+        await queue.after_run(ctx["job"])
 
     async def shutdown(_ctx: WorkerContext) -> None:
         for task in tasks:
@@ -120,7 +125,7 @@ def saq_worker(
 
 
 async def _pump_requests(queue: SaqJobQueue) -> None:
-    """Send the run requests no finishing job took care of (see `SaqJobQueue`)."""
+    """Hand SAQ the jobs that became due (delays, requests behind a running job)."""
     while True:
         try:
             await queue.pump()

@@ -33,13 +33,8 @@ from smarter.application import accounts, custom_domains, llm_clients
 from smarter.application.chat.errors import ClientNotReady
 from smarter.application.chat.hosts import FindClientForHost, serving_client
 from smarter.application.infrastructure import DnsRecord
-from smarter.application.ports import (
-    DeleteDomainZone,
-    Job,
-    ReconcileClient,
-    UnitOfWork,
-    VerifyCustomDomain,
-)
+from smarter.application.jobs import DeleteDomainZone, Job, ReconcileClient, VerifyCustomDomain
+from smarter.application.ports import UnitOfWork
 from smarter.application.provisioning import ProvisioningJobs
 from smarter.application.views import CustomDomainView, custom_domain_view
 from smarter.domain.account_number import AccountNumber

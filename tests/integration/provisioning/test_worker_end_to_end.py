@@ -306,7 +306,7 @@ async def _forget_queue(name: str) -> None:
     from redis import asyncio as aioredis
 
     redis = aioredis.from_url(REDIS_URL)
-    for pattern in (f"saq:{name}:*", f"saq:job:{name}:*"):
+    for pattern in (f"saq:{name}:*", f"saq:job:{name}:*", f"smarter:queue:{name}:*"):
         keys = [key async for key in redis.scan_iter(match=pattern, count=500)]
         if keys:
             await redis.delete(*keys)

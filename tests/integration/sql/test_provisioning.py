@@ -15,8 +15,9 @@ from smarter.adapters.sql.database import make_engine, make_session_factory
 from smarter.adapters.sql.migrations import alembic_config, upgrade_to_head_async
 from smarter.adapters.sql.rows import Base
 from smarter.adapters.sql.unit_of_work import SqlUnitOfWork
-from smarter.application.ports import ClientFilter, ReconcileClient
-from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
+from smarter.application.jobs import ReconcileClient
+from smarter.application.ports import ClientFilter
+from smarter.application.provisioning import ProviderFailures, ProvisioningJobs, ProvisioningPolicy
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.environments import Platform
 from smarter.domain.provisioning import (
@@ -278,6 +279,7 @@ async def test_the_reconciler_deploys_undeploys_and_deletes_on_the_database(
                 cluster,
                 certificates,
                 policy,
+                ProviderFailures(),
             )
             return await jobs.run(ReconcileClient(client_id=client.id or 0))
 

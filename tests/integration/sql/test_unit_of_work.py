@@ -8,10 +8,9 @@ from contextlib import AbstractAsyncContextManager
 import pytest
 from sqlalchemy import func, select
 
-from smarter.adapters.sql.outbox import decode_job
 from smarter.adapters.sql.rows import OutboxRow
 from smarter.adapters.sql.unit_of_work import SqlUnitOfWork
-from smarter.application.ports import ReconcileClient, VerifyCustomDomain
+from smarter.application.jobs import ReconcileClient, VerifyCustomDomain, decode_job
 from smarter.domain.errors import Conflict, NotFound
 
 from .factories import NUMBER, OTHER_NUMBER, a_user, an_account, an_account_with_admin

@@ -28,7 +28,8 @@ StartWorker = Callable[..., Awaitable[Any]]
 
 
 async def _delete_keys(queue: RedisQueue) -> None:
-    for pattern in (f"saq:{queue.name}:*", f"saq:job:{queue.name}:*"):
+    patterns = (f"saq:{queue.name}:*", f"saq:job:{queue.name}:*", f"smarter:queue:{queue.name}:*")
+    for pattern in patterns:
         keys = [key async for key in queue.redis.scan_iter(match=pattern, count=500)]
         if keys:
             await queue.redis.delete(*keys)

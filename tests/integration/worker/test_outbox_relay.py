@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smarter.adapters.sql.outbox import SqlOutboxRelay
-from smarter.adapters.sql.rows import OutboxRow
+from smarter.adapters.sql.rows import OutboxRow, utc_now
 from smarter.adapters.sql.unit_of_work import SqlUnitOfWork
-from smarter.application.ports import Job, ReconcileClient, VerifyCustomDomain
+from smarter.application.jobs import Job, ReconcileClient, VerifyCustomDomain
 from smarter.domain.environments import Platform
 
 
@@ -107,4 +107,17 @@ async def test_two_relays_at_once_never_send_a_row_twice(
     sent = Counter(job.key for queue in queues for job in queue.jobs)
     assert len(sent) == 300
     assert set(sent.values()) == {1}
+    assert await _rows(sessions) == 0
+
+
+async def test_a_row_no_job_of_this_version_matches_is_dropped_and_the_rest_are_sent(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        session.add(OutboxRow(job={"type": "RetiredJob"}, created_at=utc_now(), attempts=0))
+        await session.commit()
+    await _commit(sessions, ReconcileClient(client_id=1))
+    queue = RecordingQueue()
+    assert await SqlOutboxRelay(sessions, queue).relay_once() == 2
+    assert queue.jobs == [ReconcileClient(client_id=1)]
     assert await _rows(sessions) == 0

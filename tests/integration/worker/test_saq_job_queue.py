@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from saq.job import Status
 
 from smarter.adapters.saq_job_queue import SaqJobQueue
-from smarter.application.ports import Job, ReconcileClient
+from smarter.application.jobs import Job, ReconcileClient
 from tests.integration.worker.conftest import StartWorker
 
 
@@ -148,10 +148,29 @@ async def test_a_request_for_a_job_whose_worker_died_is_kept_and_sent_once_that_
     assert taken is not None
     await taken.update(status=Status.ACTIVE)
     await saq_queue.enqueue(ReconcileClient(client_id=1))
-    assert await saq_queue.pump() == 1  # still running: kept for later
+    assert await saq_queue.pump() == 0  # still running: kept for later
+    assert await saq_queue.pending() == 1
     assert await queue.count("queued") == 0
     await queue.finish(taken, Status.ABORTED, error="swept")  # what SAQ's sweep ends with
-    await queue.redis.set(f"saq:abort:{taken.key}", "swept")  # and its leftover abort mark
     assert await saq_queue.pump() == 1
     assert await queue.count("queued") == 1
+    assert await saq_queue.pending() == 0
     assert await saq_queue.pump() == 0
+
+
+async def test_a_request_for_a_queued_job_that_has_not_started_is_not_kept(
+    saq_queue: SaqJobQueue,
+) -> None:
+    await saq_queue.enqueue(ReconcileClient(client_id=1))
+    await saq_queue.enqueue(ReconcileClient(client_id=1))
+    assert await saq_queue.pending() == 0
+    assert await saq_queue.queue.count("queued") == 1
+
+
+async def test_a_stored_request_of_an_unknown_kind_is_dropped_not_retried_forever(
+    saq_queue: SaqJobQueue,
+) -> None:
+    due = f"smarter:queue:{saq_queue.queue.name}:due"
+    await saq_queue.queue.redis.zadd(due, {b'{"type":"RetiredJob"}': 0})
+    assert await saq_queue.pump() == 0
+    assert await saq_queue.pending() == 0

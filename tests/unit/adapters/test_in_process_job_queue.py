@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from smarter.adapters.in_process_job_queue import InProcessJobQueue
-from smarter.application.ports import Job, ReconcileClient
+from smarter.application.jobs import Job, ReconcileClient
 
 
 class Recorder:

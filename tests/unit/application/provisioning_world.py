@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from smarter.application import provisioning
-from smarter.application.ports import Job
-from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
+from smarter.application.jobs import Job
+from smarter.application.provisioning import (
+    ProviderFailures,
+    ProvisioningJobs,
+    ProvisioningPolicy,
+)
 from smarter.domain.llm_client import LLMClient
 from tests.fakes_infrastructure import (
     Calls,
@@ -68,7 +71,6 @@ class Infra:
 
 @pytest.fixture(name="infra")
 def infra_fixture(world: World) -> Infra:
-    provisioning._FAILURES.clear()
     calls = Calls()
     zones = FakeDnsZones(calls)
     resolver = FakeDnsResolver(calls, zones)
@@ -84,5 +86,6 @@ def infra_fixture(world: World) -> Infra:
         cluster,
         certificates,
         POLICY,
+        ProviderFailures(),
     )
     return Infra(world, calls, zones, resolver, cluster, certificates, jobs)

@@ -4,8 +4,8 @@ custom hosts next to the default host, deletion of the zone."""
 from __future__ import annotations
 
 from smarter.application.custom_domains import DeleteCustomDomain
+from smarter.application.jobs import DeleteDomainZone, ReconcileClient, VerifyCustomDomain
 from smarter.application.llm_clients import AttachCustomDomain
-from smarter.application.ports import DeleteDomainZone, ReconcileClient, VerifyCustomDomain
 from smarter.domain.custom_domain import CustomDomain
 from tests.unit.application.conftest import World
 from tests.unit.application.provisioning_world import (  # noqa: F401 - the fixture

@@ -12,8 +12,8 @@ from smarter.application.custom_domains import (
     RequestDomainVerification,
 )
 from smarter.application.errors import PermissionDenied
+from smarter.application.jobs import VerifyCustomDomain
 from smarter.application.llm_clients import AttachCustomDomain
-from smarter.application.ports import VerifyCustomDomain
 from smarter.domain.errors import Conflict, InvalidValue, NotFound
 from tests.unit.application.conftest import ACCOUNT, OTHER_ACCOUNT, World
 

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from smarter.application.errors import PermissionDenied
+from smarter.application.jobs import ReconcileClient
 from smarter.application.llm_clients import (
     AttachCustomDomain,
     CloneLLMClient,
@@ -20,7 +21,7 @@ from smarter.application.llm_clients import (
     UndeployLLMClient,
     UpdateLLMClient,
 )
-from smarter.application.ports import MAX_PAGE_SIZE, ClientFilter, ReconcileClient
+from smarter.application.ports import MAX_PAGE_SIZE, ClientFilter
 from smarter.domain.errors import Conflict, InvalidValue, NotFound
 from smarter.domain.llm_client import LLMClientSpec
 from smarter.domain.status import (

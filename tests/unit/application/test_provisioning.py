@@ -9,20 +9,20 @@ import msgspec
 import pytest
 
 from smarter.application.infrastructure import DnsRecord
-from smarter.application.llm_clients import (
-    DeleteLLMClient,
-    DeployLLMClient,
-    UndeployLLMClient,
-    UpdateLLMClient,
-)
-from smarter.application.ports import (
+from smarter.application.jobs import (
     ReconcileClient,
     ReleaseCertificate,
     RenewCertificate,
     SweepProvisioning,
     VerifyCustomDomain,
 )
-from smarter.application.provisioning import ProvisioningJobs
+from smarter.application.llm_clients import (
+    DeleteLLMClient,
+    DeployLLMClient,
+    UndeployLLMClient,
+    UpdateLLMClient,
+)
+from smarter.application.provisioning import ProviderFailures, ProvisioningJobs
 from smarter.domain.provisioning import CertificatePhase, ManagedCertificate
 from smarter.domain.status import DnsVerificationStatus as Dns
 from smarter.domain.status import TlsCertificateIssuanceStatus as Tls
@@ -97,6 +97,7 @@ async def test_an_ipv4_ingress_target_gets_an_a_record(infra: Infra, world: Worl
         infra.cluster,
         infra.certificates,
         policy,
+        ProviderFailures(),
     )
     client_id = await deployed(infra)
 

@@ -8,48 +8,22 @@ again, which is harmless (jobs are keyed and idempotent); a row is never lost.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
-import msgspec
 from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smarter.adapters.sql.rows import OutboxRow, utc_now
 from smarter.application.infrastructure import JobQueue
-from smarter.application.ports import Job
+from smarter.application.jobs import Job, UnknownJob, decode_job, encode_job
+
+logger = logging.getLogger(__name__)
 
 # A session whose `info` holds a callable under this key calls it after each commit of jobs,
 # so a relay in the same process can send them at once instead of at its next poll.
 OUTBOX_COMMITTED = "smarter.outbox_committed"
-
-
-def encode_job(job: Job) -> dict[str, Any]:
-    """The job as JSON data: the same document as `msgspec.json.encode(job)`, tag included."""
-    document: dict[str, Any] = msgspec.to_builtins(job)
-    return document
-
-
-def decode_job(document: dict[str, Any]) -> Job:
-    """The job a stored document describes (any subclass of Job, found by its tag)."""
-    kinds = tuple(_job_classes(Job))
-    result: Job = msgspec.convert(document, type=kinds[0] if len(kinds) == 1 else _union(kinds))
-    return result
-
-
-def _job_classes(base: type[Job]) -> list[type[Job]]:
-    found: list[type[Job]] = []
-    for cls in base.__subclasses__():
-        found.append(cls)
-        found.extend(_job_classes(cls))
-    return found
-
-
-def _union(kinds: tuple[type[Job], ...]) -> Any:
-    union: Any = kinds[0]
-    for kind in kinds[1:]:
-        union = union | kind
-    return union
 
 
 class SqlOutbox:
@@ -100,8 +74,20 @@ class SqlOutboxRelay:
             claimed = await session.execute(
                 delete(OutboxRow).where(OutboxRow.id.in_(batch)).returning(OutboxRow.job)
             )
-            jobs = [decode_job(document) for document in claimed.scalars()]
-            for job in jobs:
-                await self._queue.enqueue(job)
+            documents = list(claimed.scalars())
+            for document in documents:
+                job = _decoded(document)
+                if job is not None:
+                    await self._queue.enqueue(job)
             await session.commit()
-            return len(jobs)
+            return len(documents)
+
+
+def _decoded(document: Any) -> Job | None:
+    """The job, or None for a row no job of this version matches (written by a newer
+    version, or damaged): it is dropped with an error, so it never blocks the rows after it."""
+    try:
+        return decode_job(document)
+    except UnknownJob as error:
+        logger.error("outbox row dropped: %s", error)
+        return None
