@@ -9,7 +9,7 @@ from smarter.application.errors import Unauthenticated
 from smarter.application.ports import Clock, UnitOfWork
 from smarter.domain.account_number import AccountNumber, generate_account_number
 from smarter.domain.accounts import Account, AccountToken, Principal, User
-from smarter.domain.errors import NotFound
+from smarter.domain.errors import Conflict, NotFound
 from smarter.domain.secrets import hash_secret, new_secret
 
 
@@ -109,6 +109,34 @@ class ListUsers:
 
     async def __call__(self, principal: Principal) -> list[User]:
         return await self._uow.users.list(principal.account_number)
+
+
+class ChangeUser:
+    """An admin makes a user an admin (or not), or deactivates (or reactivates) them."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def __call__(
+        self,
+        principal: Principal,
+        user_id: int,
+        *,
+        is_account_admin: bool | None = None,
+        is_active: bool | None = None,
+    ) -> User:
+        require_admin(principal, "change users")
+        user = await self._uow.users.get(principal.account_number, user_id)
+        if user_id == principal.user_id and (is_account_admin is False or is_active is False):
+            # Keeps at least one admin who can undo it.
+            raise Conflict("you cannot remove your own admin role or deactivate yourself")
+        if is_account_admin is not None:
+            user.is_account_admin = is_account_admin
+        if is_active is not None:
+            user.is_active = is_active
+        user = await self._uow.users.save(user)
+        await self._uow.commit()
+        return user
 
 
 class IssueToken:

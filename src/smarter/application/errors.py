@@ -11,3 +11,11 @@ class Unauthenticated(DomainError):
 
 class PermissionDenied(DomainError):
     """The caller is known but may not do this (e.g. a non-admin managing users)."""
+
+
+class TooManyAttempts(DomainError):
+    """Too many sign-in attempts for one user or from one address; try again later."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many sign-in attempts; try again in a few minutes")
+        self.retry_after = retry_after

@@ -13,10 +13,17 @@ import msgspec
 
 from smarter.application.jobs import Job
 from smarter.domain.account_number import AccountNumber
-from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User
+from smarter.domain.accounts import (
+    Account,
+    AccountToken,
+    Invitation,
+    LLMClientAPIKey,
+    Principal,
+    User,
+)
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.errors import InvalidValue
-from smarter.domain.history import ChatRequestRecord, Conversation
+from smarter.domain.history import ChatRequestRecord, Conversation, DailyUsage
 from smarter.domain.llm_client import LLMClient
 from smarter.domain.provisioning import ManagedCertificate, ProvisionedHost
 from smarter.domain.status import StatusEvent
@@ -62,6 +69,30 @@ class Users(Protocol):
     async def add(self, user: User) -> User: ...
     async def get(self, account: AccountNumber, user_id: int) -> User: ...
     async def list(self, account: AccountNumber) -> list[User]: ...
+    async def find(self, account: AccountNumber, username: str) -> User | None: ...
+    async def save(self, user: User) -> User:
+        """Store the user's email, admin flag and active flag."""
+        ...
+
+    async def password_hash(self, user_id: int) -> str | None: ...
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None: ...
+
+
+class Invitations(Protocol):
+    async def add(self, invitation: Invitation) -> Invitation: ...
+    async def find(self, digest: str) -> Invitation | None:
+        """The invitation with this digest, used or not, or None."""
+        ...
+
+    async def save(self, invitation: Invitation) -> Invitation: ...
+
+
+class PasswordHasher(Protocol):
+    """A memory-hard password hash; slow on purpose, so adapters run it off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+    def needs_rehash(self, password_hash: str) -> bool: ...
 
 
 class AccountTokens(Protocol):
@@ -129,6 +160,11 @@ class CustomDomains(Protocol):
 
 
 class RequestHistory(Protocol):
+    async def daily_usage(self, client_id: int, since: datetime) -> list[DailyUsage]:
+        """Requests, errors and tokens per UTC day from `since` on; days without requests
+        are left out."""
+        ...
+
     async def list(
         self, client_id: int, limit: int, before: int | None = None
     ) -> list[ChatRequestRecord]:
@@ -216,6 +252,8 @@ class UnitOfWork(Protocol):
     def users(self) -> Users: ...
     @property
     def tokens(self) -> AccountTokens: ...
+    @property
+    def invitations(self) -> Invitations: ...
     @property
     def clients(self) -> LLMClients: ...
     @property

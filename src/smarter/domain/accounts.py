@@ -34,6 +34,9 @@ class User(msgspec.Struct, kw_only=True):
     username: str
     is_account_admin: bool = False
     email: str = ""
+    # A deactivated user can neither sign in nor use their tokens; their clients stay.
+    is_active: bool = True
+    has_password: bool = False
     id: int | None = None
     created_at: datetime | None = None
 
@@ -81,3 +84,18 @@ class LLMClientAPIKey(msgspec.Struct, kw_only=True):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Invitation(msgspec.Struct, kw_only=True):
+    """A one-time link with which a user sets their first (or a new) password."""
+
+    account_number: AccountNumber
+    user_id: int
+    digest: str
+    expires_at: datetime
+    id: int | None = None
+    created_at: datetime | None = None
+    used_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -41,3 +41,17 @@ class Conversation(msgspec.Struct, kw_only=True):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     id: int | None = None
+
+
+class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """One UTC day of a client's chat requests: errors are answers with a 4xx or 5xx status."""
+
+    day: date
+    requests: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 
 from dishka import AsyncContainer
 
-from smarter.application import accounts, api_keys, custom_domains, llm_clients, manifests
+from smarter.application import (
+    accounts,
+    api_keys,
+    custom_domains,
+    llm_clients,
+    manifests,
+    sign_in,
+)
 from smarter.application.ports import ClientFilter, UnitOfWork
 from smarter.application.views import (
     client_view,
@@ -128,6 +135,44 @@ def users_create(settings: Settings, args: argparse.Namespace) -> None:
         return {**_builtins(user_view(user)), "token": token.plaintext}
 
     emit(_run(settings, work), args.output, ("id", "username", "is_account_admin", "token"))
+
+
+def users_set_password(settings: Settings, args: argparse.Namespace) -> None:
+    import getpass
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"new password for {args.username}: ")
+        if password != getpass.getpass("again: "):
+            raise ConfigurationError("the two passwords differ; nothing was changed")
+
+    async def work(request: AsyncContainer) -> Any:
+        set_password = await request.get(sign_in.SetPassword)
+        return await set_password(parse_account_number(args.account), args.username, password)
+
+    user = _run(settings, work)
+    print(f"password set for {user.username} in account {user.account_number}")
+
+
+def users_invite(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(request: AsyncContainer) -> Any:
+        principal = await _principal(request, args)
+        user = await (await request.get(UnitOfWork)).users.find(
+            principal.account_number, args.username
+        )
+        if user is None or user.id is None:
+            raise NotFound(f"no user {args.username} in account {principal.account_number}")
+        return await (await request.get(sign_in.InviteUser))(principal, user.id)
+
+    issued = _run(settings, work)
+    console = f"{settings.platform.scheme}://{settings.platform.console_domain}"
+    link = f"{console}/invitations/{issued.plaintext}"
+    emit(
+        {"username": issued.user.username, "invitation_url": link},
+        args.output,
+        ("username", "invitation_url"),
+    )
 
 
 def clients_list(settings: Settings, args: argparse.Namespace) -> None:
@@ -279,6 +324,19 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--username", required=True)
     user.add_argument("--email", default="")
     user.add_argument("--admin", action="store_true", help="make the user an account admin")
+    password = command(
+        users,
+        "set-password",
+        users_set_password,
+        "set a user's console password",
+        formats=("table",),
+    )
+    password.add_argument("--username", required=True)
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    invite = command(users, "invite", users_invite, "print a one-time link to set a password")
+    invite.add_argument("--username", required=True)
 
     clients = commands.add_parser("clients", help="LLMClients").add_subparsers(required=True)
     command(clients, "list", clients_list, "list the account's clients")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 import msgspec
 from dishka import AsyncContainer
 
-from smarter.application import accounts, llm_clients
+from smarter.application import accounts, llm_clients, sign_in
 from smarter.application.ports import UnitOfWork
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.errors import NotFound
@@ -13,6 +15,7 @@ from smarter.domain.llm_client import LLMClient, LLMClientSpec
 from smarter.entrypoints.settings import Settings
 
 DEMO_ACCOUNT = AccountNumber("3141-5926-5359")
+DEMO_ADMIN = "admin"
 DEMO_TOKEN_NAME = "demo (printed at start)"
 DEMO_CLIENT = LLMClientSpec(
     name="stackademy",
@@ -40,10 +43,18 @@ async def prepare_embedded(settings: Settings) -> None:
     try:
         async with container() as request:
             token, client = await _ensure_demo(request, settings.openai_api_key is not None)
+            password = await _demo_password(request)
         client = await _provision_now(container, settings, client)
     finally:
         await container.close()
-    print(banner(settings, token, client), flush=True)
+    print(banner(settings, token, client, password), flush=True)
+
+
+async def _demo_password(request: AsyncContainer) -> str:
+    """Like the token, a new demo password at each start (only its hash is stored)."""
+    password = secrets.token_urlsafe(12)
+    await (await request.get(sign_in.SetPassword))(DEMO_ACCOUNT, DEMO_ADMIN, password)
+    return password
 
 
 async def _ensure_demo(request: AsyncContainer, openai: bool) -> tuple[str, LLMClient]:
@@ -52,7 +63,7 @@ async def _ensure_demo(request: AsyncContainer, openai: bool) -> tuple[str, LLMC
         await uow.accounts.get(DEMO_ACCOUNT)
     except NotFound:
         create = await request.get(accounts.CreateAccount)
-        await create(name="Demo", admin_username="admin", number=DEMO_ACCOUNT)
+        await create(name="Demo", admin_username=DEMO_ADMIN, number=DEMO_ACCOUNT)
     principal = await (await request.get(accounts.ActAs))(DEMO_ACCOUNT)
     # Only hashes are stored, so each start revokes the last demo token and prints a new one.
     revoke = await request.get(accounts.RevokeToken)
@@ -91,7 +102,7 @@ async def _provision_now(
         return await uow.clients.get(DEMO_ACCOUNT, client.id)
 
 
-def banner(settings: Settings, token: str, client: LLMClient) -> str:
+def banner(settings: Settings, token: str, client: LLMClient, password: str) -> str:
     console = f"{settings.platform.scheme}://{settings.platform.console_domain}"
     local_host = f"{client.rfc1034_compliant_name}.{DEMO_ACCOUNT}.api.localhost:{settings.port}"
     ready = "ready" if client.is_provisioned else "not ready yet (the worker provisions it)"
@@ -100,6 +111,8 @@ def banner(settings: Settings, token: str, client: LLMClient) -> str:
         [
             "",
             f"Smarter is starting ({settings.environment.value}, {settings.database_url})",
+            f"  web console:   {console}/   (sign in: account {DEMO_ACCOUNT},"
+            f" username {DEMO_ADMIN}, password {password})",
             f"  console API:   {console}/api/v1/   (docs: {console}/api/docs)",
             f"  demo account:  {DEMO_ACCOUNT}   token: {token}",
             f"  demo client:   {client.name} (id {client.id}, provider {client.provider}, {ready})",

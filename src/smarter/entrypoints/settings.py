@@ -49,6 +49,12 @@ class Settings:
     # Chat requests per minute per API key (per client and caller IP for public clients).
     chat_rate_limit_per_minute: int = 600
     log_level: str = "info"
+    # The web console: signs CSRF tokens (set the same value on every replica; unset = a
+    # random key per process, fine for one process), session lifetime, sign-in throttling.
+    secret_key: str | None = None
+    console_session_hours: float = 12.0
+    sign_in_attempts_per_user: int = 10
+    sign_in_attempts_per_address: int = 100
 
     # --- provisioning (issue 5); in the `local` environment none of this is used ---
     # Where hosts point: a hostname (CNAME) or an IPv4 address (A record).
@@ -186,6 +192,10 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "llm_transport": _choice("aiohttp", "httpx"),
     "llm_tool_rounds": _count,
     "chat_rate_limit_per_minute": _count,
+    "secret_key": _optional,
+    "console_session_hours": _positive,
+    "sign_in_attempts_per_user": _count,
+    "sign_in_attempts_per_address": _count,
     "platform_zone": _hostname,
     "route53_endpoint_url": _optional,
     "dns_nameservers": _list,

@@ -13,8 +13,10 @@ from typing import cast
 
 from dishka import AsyncContainer, Provider, Scope, from_context, make_async_container, provide
 from dishka import provide_all as provide_all_of
+from litestar.stores.base import Store
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from smarter.adapters.argon2_passwords import Argon2PasswordHasher
 from smarter.adapters.chat_models import chat_models_from
 from smarter.adapters.in_process_job_queue import InProcessJobQueue
 from smarter.adapters.local_infrastructure import (
@@ -38,6 +40,8 @@ from smarter.application import (
     history,
     llm_clients,
     manifests,
+    sign_in,
+    usage,
 )
 from smarter.application.chat import sandbox
 from smarter.application.chat.access import Admission
@@ -56,7 +60,7 @@ from smarter.application.infrastructure import (
     JobQueue,
 )
 from smarter.application.llm import ChatModels
-from smarter.application.ports import Clock, UnitOfWork
+from smarter.application.ports import Clock, PasswordHasher, UnitOfWork
 from smarter.application.provisioning import (
     ProviderFailures,
     ProvisioningJobs,
@@ -75,6 +79,7 @@ USE_CASES = (
     accounts.IssueToken,
     accounts.ListTokens,
     accounts.RevokeToken,
+    accounts.ChangeUser,
     accounts.Authenticate,
     accounts.ActAs,
     llm_clients.CreateLLMClient,
@@ -102,6 +107,13 @@ USE_CASES = (
     history.GetConversation,
     sandbox.LoadSandboxClient,
     sandbox.AnswerSandboxChat,
+    sign_in.SignIn,
+    sign_in.CurrentUser,
+    sign_in.SetPassword,
+    sign_in.InviteUser,
+    sign_in.OpenInvitation,
+    sign_in.AcceptInvitation,
+    usage.ClientUsage,
 )
 
 
@@ -132,6 +144,37 @@ class PlatformProvider(Provider):
     @provide
     def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         return make_session_factory(engine)
+
+    @provide
+    def passwords(self) -> PasswordHasher:
+        return Argon2PasswordHasher()
+
+    @provide
+    def sign_in_policy(self, settings: Settings) -> sign_in.SignInPolicy:
+        return sign_in.SignInPolicy(
+            attempts_per_user=settings.sign_in_attempts_per_user,
+            attempts_per_address=settings.sign_in_attempts_per_address,
+        )
+
+    @provide
+    async def console_sessions(
+        self, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    ) -> AsyncIterator[Store]:
+        """Console sessions: in Redis when configured (shared, expiring by itself), else in
+        the database."""
+        if not settings.redis_url:
+            from smarter.adapters.sql.console_sessions import SqlSessionStore
+
+            yield SqlSessionStore(sessions)
+            return
+        from litestar.stores.redis import RedisStore
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            yield RedisStore(redis, namespace=f"{settings.redis_prefix}:sessions")
+        finally:
+            await redis.aclose()
 
 
 class RequestProvider(Provider):

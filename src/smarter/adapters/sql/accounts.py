@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from smarter.adapters.sql.integrity import guarded_write
-from smarter.adapters.sql.rows import AccountRow, AccountTokenRow, UserRow, utc_now
+from smarter.adapters.sql.rows import AccountRow, AccountTokenRow, InvitationRow, UserRow, utc_now
 from smarter.adapters.sql.secret_rows import secret_columns, secret_fields
 from smarter.domain.account_number import AccountNumber
-from smarter.domain.accounts import Account, AccountToken, Principal, User
+from smarter.domain.accounts import Account, AccountToken, Invitation, Principal, User
 from smarter.domain.errors import NotFound
 from smarter.domain.secrets import same_digest
 
@@ -57,6 +57,8 @@ def _user(row: UserRow, account_number: str) -> User:
         username=row.username,
         is_account_admin=row.is_account_admin,
         email=row.email,
+        is_active=row.is_active,
+        has_password=row.password_hash is not None,
         id=row.id,
         created_at=row.created_at,
     )
@@ -72,6 +74,7 @@ class SqlUsers:
             username=user.username,
             is_account_admin=user.is_account_admin,
             email=user.email,
+            is_active=user.is_active,
             created_at=user.created_at or utc_now(),
         )
         async with guarded_write(self._session, f"user {user.username} exists in this account"):
@@ -97,6 +100,92 @@ class SqlUsers:
             .order_by(UserRow.id)
         )
         return [_user(row, account) for row in rows]
+
+    async def find(self, account: AccountNumber, username: str) -> User | None:
+        row = await self._session.scalar(
+            select(UserRow)
+            .join(AccountRow, AccountRow.id == UserRow.account_id)
+            .where(UserRow.username == username, AccountRow.account_number == account)
+        )
+        return None if row is None else _user(row, account)
+
+    async def save(self, user: User) -> User:
+        row = await self._row(user.id)
+        row.email, row.is_account_admin, row.is_active = (
+            user.email,
+            user.is_account_admin,
+            user.is_active,
+        )
+        await self._session.flush()
+        return user
+
+    async def password_hash(self, user_id: int) -> str | None:
+        found: str | None = await self._session.scalar(
+            select(UserRow.password_hash).where(UserRow.id == user_id)
+        )
+        return found
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        (await self._row(user_id)).password_hash = password_hash
+        await self._session.flush()
+
+    async def _row(self, user_id: int | None) -> UserRow:
+        row = None if user_id is None else await self._session.get(UserRow, user_id)
+        if row is None:
+            raise NotFound(f"no user {user_id}")
+        return row
+
+
+def _invitation(row: InvitationRow, account_number: str) -> Invitation:
+    return Invitation(
+        account_number=AccountNumber(account_number),
+        user_id=row.user_id,
+        digest=row.digest,
+        expires_at=row.expires_at,
+        id=row.id,
+        created_at=row.created_at,
+        used_at=row.used_at,
+    )
+
+
+class SqlInvitations:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, invitation: Invitation) -> Invitation:
+        row = InvitationRow(
+            user_id=invitation.user_id,
+            digest=invitation.digest,
+            expires_at=invitation.expires_at,
+            created_at=invitation.created_at or utc_now(),
+        )
+        async with guarded_write(self._session, "an invitation with this digest exists"):
+            self._session.add(row)
+        invitation.id, invitation.created_at = row.id, row.created_at
+        return invitation
+
+    async def find(self, digest: str) -> Invitation | None:
+        found = (
+            await self._session.execute(
+                select(InvitationRow, AccountRow.account_number)
+                .join(UserRow, UserRow.id == InvitationRow.user_id)
+                .join(AccountRow, AccountRow.id == UserRow.account_id)
+                .where(InvitationRow.digest == digest)
+            )
+        ).first()
+        if found is None or not same_digest(found[0].digest, digest):
+            return None
+        return _invitation(found[0], found[1])
+
+    async def save(self, invitation: Invitation) -> Invitation:
+        row = (
+            None if invitation.id is None else await self._session.get(InvitationRow, invitation.id)
+        )
+        if row is None:
+            raise NotFound(f"no invitation {invitation.id}")
+        row.used_at = invitation.used_at
+        await self._session.flush()
+        return invitation
 
 
 def _token(row: AccountTokenRow) -> AccountToken:
@@ -159,7 +248,11 @@ class SqlAccountTokens:
                 select(AccountTokenRow, UserRow, AccountRow.account_number)
                 .join(UserRow, UserRow.id == AccountTokenRow.user_id)
                 .join(AccountRow, AccountRow.id == UserRow.account_id)
-                .where(AccountTokenRow.digest == digest, AccountTokenRow.revoked_at.is_(None))
+                .where(
+                    AccountTokenRow.digest == digest,
+                    AccountTokenRow.revoked_at.is_(None),
+                    UserRow.is_active,
+                )
             )
         ).first()
         if found is None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -13,7 +13,7 @@ from smarter.adapters.sql.integrity import guarded_write
 from smarter.adapters.sql.rows import ChatMessageRow, ChatRequestRow, ChatRow, utc_now
 from smarter.application.ports import ConversationSummary
 from smarter.domain.errors import Conflict
-from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation
+from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation, DailyUsage
 
 
 def _record(row: ChatRequestRow) -> ChatRequestRecord:
@@ -47,6 +47,36 @@ def _older(
 class SqlRequestHistory:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def daily_usage(self, client_id: int, since: datetime) -> list[DailyUsage]:
+        """One grouped query over the (llm_client_id, created_at) index."""
+        at = ChatRequestRow.created_at
+        dialect = self._session.get_bind().dialect.name
+        # Times are stored in UTC; PostgreSQL's date() would use the session's time zone.
+        day = func.date(func.timezone("UTC", at)) if dialect == "postgresql" else func.date(at)
+        failed = case((ChatRequestRow.status_code >= 400, 1), else_=0)
+        rows = await self._session.execute(
+            select(
+                day.label("day"),
+                func.count(ChatRequestRow.id),
+                func.sum(failed, type_=Integer),
+                func.sum(ChatRequestRow.prompt_tokens, type_=Integer),
+                func.sum(ChatRequestRow.completion_tokens, type_=Integer),
+            )
+            .where(ChatRequestRow.llm_client_id == client_id, at >= since)
+            .group_by(day)
+            .order_by(day)
+        )
+        return [
+            DailyUsage(
+                day=value if isinstance(value, date) else date.fromisoformat(str(value)),
+                requests=requests,
+                errors=errors or 0,
+                prompt_tokens=prompt or 0,
+                completion_tokens=completion or 0,
+            )
+            for value, requests, errors, prompt, completion in rows
+        ]
 
     async def add(self, record: ChatRequestRecord) -> ChatRequestRecord:
         row = ChatRequestRow(

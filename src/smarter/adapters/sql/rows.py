@@ -22,6 +22,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -48,6 +49,7 @@ HOST_LENGTH = 253  # a full DNS name
 DIGEST_LENGTH = 64  # hex SHA-256
 PREFIX_LENGTH = 32
 STATUS_LENGTH = 32
+PASSWORD_HASH_LENGTH = 255
 
 
 # JSONB on PostgreSQL, JSON (text) on SQLite. advanced-alchemy's JsonB is the same idea but
@@ -99,6 +101,32 @@ class UserRow(Base):
     is_account_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     email: Mapped[str] = mapped_column(String, default="")
     created_at: Mapped[datetime] = _created()
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # An argon2 hash (with its own salt and parameters); None until a password is set.
+    password_hash: Mapped[str | None] = mapped_column(String(PASSWORD_HASH_LENGTH), default=None)
+
+
+class InvitationRow(Base):
+    """A one-time link to set a password; only its hash is kept."""
+
+    __tablename__ = "user_invitations"
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = _parent("users")
+    digest: Mapped[str] = mapped_column(String(DIGEST_LENGTH), unique=True)
+    created_at: Mapped[datetime] = _created()
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class ConsoleSessionRow(Base):
+    """A console session (Litestar's Store contract): the key is a hash of the cookie's id."""
+
+    __tablename__ = "console_sessions"
+
+    key: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class AccountTokenRow(Base):

@@ -7,7 +7,12 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from smarter.adapters.sql.accounts import SqlAccounts, SqlAccountTokens, SqlUsers
+from smarter.adapters.sql.accounts import (
+    SqlAccounts,
+    SqlAccountTokens,
+    SqlInvitations,
+    SqlUsers,
+)
 from smarter.adapters.sql.api_keys import SqlAPIKeys
 from smarter.adapters.sql.custom_domains import SqlCustomDomains
 from smarter.adapters.sql.history import SqlConversations, SqlRequestHistory
@@ -35,6 +40,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccounts(session)
         self.users = SqlUsers(session)
         self.tokens = SqlAccountTokens(session)
+        self.invitations = SqlInvitations(session)
         self.clients = SqlLLMClients(session, platform)
         self.api_keys = SqlAPIKeys(session)
         self.domains = SqlCustomDomains(session)

@@ -7,13 +7,22 @@ import gc
 from dishka import AsyncContainer
 from dishka.integrations.litestar import setup_dishka
 from litestar import Litestar, Router, get
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Tag
+from litestar.plugins.htmx import HTMXPlugin
 
 from smarter.application.chat.answer_chat import AnswerChat
 from smarter.application.chat.hosts import ServeHost
 from smarter.application.chat_ports import ChatRecorder
+from smarter.entrypoints.console.router import (
+    console_router,
+    csrf_config,
+    docs_plugin,
+    static_router,
+    template_config,
+)
 from smarter.entrypoints.http.accounts import (
     AccountController,
     TokensController,
@@ -99,7 +108,7 @@ def openapi_config() -> OpenAPIConfig:
         path=DOCS_PATH,
         tags=TAGS,
         components=Components(security_schemes={SECURITY_SCHEME_NAME: SECURITY_SCHEME}),
-        render_plugins=[SwaggerRenderPlugin(path="/"), JsonRenderPlugin(path="/openapi.json")],
+        render_plugins=[docs_plugin(), JsonRenderPlugin(path="/openapi.json")],
     )
 
 
@@ -136,12 +145,23 @@ def create_app(
         await di.close()
 
     app = Litestar(
-        route_handlers=[healthz, HostsController, console_api(), *CONSOLE_PAGE_ROUTES],
+        route_handlers=[
+            healthz,
+            HostsController,
+            console_api(),
+            *CONSOLE_PAGE_ROUTES,
+            console_router(),
+            static_router(),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
         openapi_config=openapi_config(),
-        plugins=[StrictStructSchemaPlugin()],  # schema: structs refuse unknown fields
+        # The schema's structs refuse unknown fields; htmx requests for the console.
+        plugins=[StrictStructSchemaPlugin(), HTMXPlugin()],
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
+        state=State({"settings": settings}),
         on_startup=[start_worker, start_chat],
         on_shutdown=[close_container],
         logging_config=logging_config(settings.log_level),

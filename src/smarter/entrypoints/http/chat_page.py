@@ -75,19 +75,26 @@ def assets_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def render_page(mode: str, config_url: str, chat_url: str) -> Response[str]:
+def render_page(
+    mode: str,
+    config_url: str,
+    chat_url: str,
+    csrf_token: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
     """The shell with its blanks filled in, HTML-escaped."""
     values = {
         "mode": mode,
         "config_url": config_url,
         "chat_url": chat_url,
+        "csrf_token": csrf_token,
         "assets": ASSETS_PATH,
         "version": assets_version(),
     }
     page = _static("chat.html")
     for name, value in values.items():
         page = page.replace("{" + name + "}", html.escape(value, quote=True))
-    return Response(page, media_type="text/html", headers=PAGE_HEADERS)
+    return Response(page, media_type="text/html", headers=headers or PAGE_HEADERS)
 
 
 @get("/", include_in_schema=False)

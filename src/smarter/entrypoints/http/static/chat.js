@@ -1,7 +1,8 @@
 // The chat page of an LLMClient: plain JavaScript, no build step, no third-party code.
 //
 // The server embeds three things in <body>: the mode ("client" on a client host, "sandbox" on
-// the console's workbench), the URL of the client's UI configuration and the URL to chat with.
+// the console's workbench with a pasted token, "console" inside the signed-in web console,
+// where the session cookie and a CSRF token authenticate), the URL of the client's UI configuration and the URL to chat with.
 // Turns go out with "stream": true and the answer is drawn from the server-sent events as they
 // arrive. Every text from the server or the model goes into the page as a text node, never as
 // HTML. The session key, the transcript and the credential live in sessionStorage, so they
@@ -11,7 +12,9 @@
 (() => {
   const MAX_SENT_TURNS = 100; // messages of earlier turns sent with a new one
   const page = document.body.dataset;
+  const inConsole = page.mode === "console"; // signed in: no credential to ask for
   const sandbox = page.mode === "sandbox";
+  const sent = inConsole ? "same-origin" : "omit"; // the console's session cookie
   const $ = (id) => document.getElementById(id);
   const ui = {
     app: $("app"),
@@ -83,6 +86,7 @@
   const credentialName = sandbox ? "token" : "api_key";
 
   function credentialHeaders() {
+    if (inConsole) return { "x-csrftoken": page.csrfToken };
     const secret = store.get(credentialName);
     if (!secret) return {};
     return sandbox ? { Authorization: `Token ${secret}` } : { "x-api-key": secret };
@@ -169,7 +173,7 @@
     try {
       response = await fetch(page.configUrl, {
         headers: { Accept: "application/json", ...credentialHeaders() },
-        credentials: "omit",
+        credentials: sent,
         cache: "no-store",
       });
     } catch {
@@ -187,8 +191,8 @@
   function applyConfig(config) {
     const title = config.app_name || config.name || "Chat";
     ui.name.textContent = title;
-    document.title = sandbox ? `${title} (sandbox)` : title;
-    ui.badge.hidden = !sandbox;
+    document.title = sandbox || inConsole ? `${title} (sandbox)` : title;
+    ui.badge.hidden = !sandbox && !inConsole;
     if (config.app_assistant) {
       ui.assistant.textContent = config.app_assistant;
       ui.assistant.hidden = false;
@@ -311,7 +315,7 @@
           ...credentialHeaders(),
         },
         body: JSON.stringify(body),
-        credentials: "omit",
+        credentials: sent,
         cache: "no-store",
       });
       if (!response.ok) throw await failureOf(response);
@@ -415,6 +419,6 @@
     }
   });
 
-  ui.badge.hidden = !sandbox;
+  ui.badge.hidden = !sandbox && !inConsole;
   loadConfig();
 })();
