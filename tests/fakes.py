@@ -19,10 +19,17 @@ from smarter.application.ports import (
     DomainRegistration,
 )
 from smarter.domain.account_number import AccountNumber
-from smarter.domain.accounts import Account, AccountToken, LLMClientAPIKey, Principal, User
+from smarter.domain.accounts import (
+    Account,
+    AccountToken,
+    Invitation,
+    LLMClientAPIKey,
+    Principal,
+    User,
+)
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.errors import Conflict, NotFound
-from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation
+from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation, DailyUsage
 from smarter.domain.llm_client import LLMClient
 from smarter.domain.provisioning import (
     CertificatePhase,
@@ -80,6 +87,7 @@ class FakeAccounts:
 class FakeUsers:
     def __init__(self) -> None:
         self.rows: dict[int, User] = {}
+        self.password_hashes: dict[int, str] = {}
         self._ids = _Ids()
 
     async def add(self, user: User) -> User:
@@ -100,6 +108,71 @@ class FakeUsers:
 
     async def list(self, account: AccountNumber) -> list[User]:
         return [copy.deepcopy(u) for u in self.rows.values() if u.account_number == account]
+
+    async def find(self, account: AccountNumber, username: str) -> User | None:
+        for user in self.rows.values():
+            if user.account_number == account and user.username == username:
+                return copy.deepcopy(user)
+        return None
+
+    async def save(self, user: User) -> User:
+        if user.id not in self.rows:
+            raise NotFound(f"no user {user.id}")
+        stored = self.rows[user.id]
+        stored.email, stored.is_account_admin, stored.is_active = (
+            user.email,
+            user.is_account_admin,
+            user.is_active,
+        )
+        return user
+
+    async def password_hash(self, user_id: int) -> str | None:
+        return self.password_hashes.get(user_id)
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        if user_id not in self.rows:
+            raise NotFound(f"no user {user_id}")
+        self.password_hashes[user_id] = password_hash
+        self.rows[user_id].has_password = True
+
+
+class FakeInvitations:
+    def __init__(self, users: FakeUsers) -> None:
+        self.rows: dict[int, Invitation] = {}
+        self._users = users
+        self._ids = _Ids()
+
+    async def add(self, invitation: Invitation) -> Invitation:
+        invitation.id = self._ids.next()
+        self.rows[invitation.id] = copy.deepcopy(invitation)
+        return invitation
+
+    async def find(self, digest: str) -> Invitation | None:
+        for invitation in self.rows.values():
+            if same_digest(invitation.digest, digest):
+                return copy.deepcopy(invitation)
+        return None
+
+    async def save(self, invitation: Invitation) -> Invitation:
+        assert invitation.id is not None
+        self.rows[invitation.id] = copy.deepcopy(invitation)
+        return invitation
+
+
+class FakePasswordHasher:
+    """Not a real hash: the password reversed, tagged with the hasher's version."""
+
+    def __init__(self, version: str = "v2") -> None:
+        self.version = version
+
+    async def hash(self, password: str) -> str:
+        return f"{self.version}${password[::-1]}"
+
+    async def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash.partition("$")[2] == password[::-1]
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return not password_hash.startswith(f"{self.version}$")
 
 
 class FakeTokens:
@@ -136,6 +209,8 @@ class FakeTokens:
         for token in self.rows.values():
             if token.is_active and same_digest(token.digest, digest):
                 user = self._users.rows[token.user_id]
+                if not user.is_active:
+                    return None
                 assert user.id is not None and token.id is not None
                 return Principal(
                     user_id=user.id,
@@ -355,6 +430,22 @@ class FakeRequestHistory:
             mine = [r for r in mine if order(r) < order(cursor)]
         return [copy.deepcopy(r) for r in reversed(mine)][:limit]
 
+    async def daily_usage(self, client_id: int, since: datetime) -> list[DailyUsage]:
+        days: dict[Any, DailyUsage] = {}
+        for r in self.rows.values():
+            if r.llm_client_id != client_id or r.created_at is None or r.created_at < since:
+                continue
+            day = r.created_at.astimezone(UTC).date()
+            old = days.get(day, DailyUsage(day=day))
+            days[day] = DailyUsage(
+                day=day,
+                requests=old.requests + 1,
+                errors=old.errors + (r.status_code >= 400),
+                prompt_tokens=old.prompt_tokens + r.prompt_tokens,
+                completion_tokens=old.completion_tokens + r.completion_tokens,
+            )
+        return [days[day] for day in sorted(days)]
+
 
 class FakeConversations:
     def __init__(self) -> None:
@@ -541,6 +632,7 @@ class FakeUnitOfWork:
         self.accounts = FakeAccounts()
         self.users = FakeUsers()
         self.tokens = FakeTokens(self.users)
+        self.invitations = FakeInvitations(self.users)
         self.api_keys = FakeAPIKeys()
         self.clients = FakeClients(self.api_keys)
         self.domains = FakeDomains(self.clients)

@@ -18,11 +18,13 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
+from litestar import Litestar
 from playwright.sync_api import Browser, sync_playwright
 
 from smarter.adapters.sql.migrations import upgrade_to_head
@@ -158,10 +160,15 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     )
     upgrade_to_head(settings.database_url)
     token, api_key, clients = asyncio.run(_seed(settings))
+    with serving(create_app(settings), port):
+        yield Platform(port=port, token=token, api_key=api_key, clients=clients)
+
+
+@contextmanager
+def serving(app: Litestar, port: int) -> Iterator[None]:
+    """`app` under uvicorn in a thread on 127.0.0.1:`port`, until the block ends."""
     server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-        )
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
@@ -171,7 +178,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.02)
     try:
-        yield Platform(port=port, token=token, api_key=api_key, clients=clients)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -28,6 +28,7 @@ async def test_the_workbench_serves_the_sandbox_shell_without_client_data(api: A
         "mode": "sandbox",
         "config-url": "/api/v1/llm-clients/42/config/",
         "chat-url": "/api/v1/llm-clients/42/prompt/",
+        "csrf-token": "",  # only the console's own sandbox frame has one
     }
     policy = response.headers["content-security-policy"]
     assert "default-src 'none'" in policy

@@ -21,7 +21,7 @@ def documented_routes(app: Litestar) -> set[tuple[str, str]]:
         if route.path.startswith(DOCS):
             continue
         handlers = getattr(route, "route_handlers", ())
-        if handlers and not any(h.include_in_schema for h in handlers):
+        if handlers and not any(h.resolve_include_in_schema() for h in handlers):
             continue
         path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path).rstrip("/") or "/"
         for method in getattr(route, "methods", ()):

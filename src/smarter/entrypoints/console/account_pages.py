@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from smarter.application.access import require_admin
@@ -36,7 +37,7 @@ def _invitation_url(request: Request[Any, Any, Any], secret: str) -> str:
 
 async def _users_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     account: GetAccount,
     list_users: ListUsers,
     status_code: int = 200,
@@ -59,7 +60,7 @@ async def _users_page(
 @inject
 async def users_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     account: FromDishka[GetAccount],
     list_users: FromDishka[ListUsers],
 ) -> Template:
@@ -70,7 +71,7 @@ async def users_page(
 @inject
 async def create_user(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     data: Form,
     create: FromDishka[CreateUser],
     invite: FromDishka[InviteUser],
@@ -100,8 +101,8 @@ async def create_user(
 @inject
 async def invite_user(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    user_id: int,
+    principal: NamedDependency[Principal],
+    user_id: FromPath[int],
     invite: FromDishka[InviteUser],
     account: FromDishka[GetAccount],
     list_users: FromDishka[ListUsers],
@@ -114,7 +115,10 @@ async def invite_user(
 @post("/account/users/{user_id:int}", include_in_schema=False)
 @inject
 async def change_user(
-    principal: Principal, user_id: int, data: Form, change: FromDishka[ChangeUser]
+    principal: NamedDependency[Principal],
+    user_id: FromPath[int],
+    data: Form,
+    change: FromDishka[ChangeUser],
 ) -> Response[Any]:
     flags = {"true": True, "false": False}
     await change(
@@ -128,7 +132,7 @@ async def change_user(
 
 async def _tokens_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     list_tokens: ListTokens,
     list_users: ListUsers,
     status_code: int = 200,
@@ -153,7 +157,7 @@ async def _tokens_page(
 @inject
 async def tokens_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     list_tokens: FromDishka[ListTokens],
     list_users: FromDishka[ListUsers],
 ) -> Template:
@@ -164,7 +168,7 @@ async def tokens_page(
 @inject
 async def create_token(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     data: Form,
     issue: FromDishka[IssueToken],
     list_tokens: FromDishka[ListTokens],
@@ -180,7 +184,7 @@ async def create_token(
 @post("/account/tokens/{token_id:int}/revoke", include_in_schema=False)
 @inject
 async def revoke_token(
-    principal: Principal, token_id: int, revoke: FromDishka[RevokeToken]
+    principal: NamedDependency[Principal], token_id: FromPath[int], revoke: FromDishka[RevokeToken]
 ) -> Response[Any]:
     await revoke(principal, token_id)
     return go("/account/tokens", "revoked")

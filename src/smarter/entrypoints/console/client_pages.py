@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from smarter.application.llm_clients import (
@@ -60,7 +61,7 @@ def in_progress(client: LLMClient) -> bool:
 @inject
 async def clients_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     list_clients: FromDishka[ListLLMClients],
     q: str = "",
     deployed: str = "",
@@ -102,7 +103,7 @@ async def new_client_page(request: Request[Any, Any, Any]) -> Template:
 @inject
 async def create_client(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     data: Form,
     create: FromDishka[CreateLLMClient],
 ) -> Response[Any]:
@@ -123,7 +124,7 @@ async def create_client(
 @inject
 async def upload_manifest(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     data: Upload,
     apply: FromDishka[ApplyManifest],
 ) -> Response[Any]:
@@ -164,8 +165,8 @@ async def upload_manifest(
 @inject
 async def client_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_status: FromDishka[GetClientStatus],
 ) -> Template:
     status = await get_status(principal, client_id)
@@ -183,8 +184,8 @@ async def client_page(
 @inject
 async def status_fragment(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_status: FromDishka[GetClientStatus],
 ) -> Template:
     """The timeline alone: polled every second while a deploy or undeploy runs."""
@@ -195,13 +196,16 @@ async def status_fragment(
         client=client_view(status.client),
         status=status_view(status.client, list(reversed(status.events))),
         polling=in_progress(status.client),
+        oob=True,  # the badges in the page's head follow the statuses too
     )
 
 
 @post("/clients/{client_id:int}/deploy", include_in_schema=False)
 @inject
 async def deploy(
-    principal: Principal, client_id: int, deploy: FromDishka[DeployLLMClient]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    deploy: FromDishka[DeployLLMClient],
 ) -> Response[Any]:
     await deploy(principal, client_id)
     return go(f"/clients/{client_id}", "deploying")
@@ -210,7 +214,9 @@ async def deploy(
 @post("/clients/{client_id:int}/undeploy", include_in_schema=False)
 @inject
 async def undeploy(
-    principal: Principal, client_id: int, undeploy: FromDishka[UndeployLLMClient]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    undeploy: FromDishka[UndeployLLMClient],
 ) -> Response[Any]:
     await undeploy(principal, client_id)
     return go(f"/clients/{client_id}", "undeploying")
@@ -219,7 +225,10 @@ async def undeploy(
 @post("/clients/{client_id:int}/clone", include_in_schema=False)
 @inject
 async def clone(
-    principal: Principal, client_id: int, data: Form, clone: FromDishka[CloneLLMClient]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    data: Form,
+    clone: FromDishka[CloneLLMClient],
 ) -> Response[Any]:
     name = data.get("name", "").strip() or None
     copy = await clone(principal, client_id, name)
@@ -229,7 +238,9 @@ async def clone(
 @post("/clients/{client_id:int}/delete", include_in_schema=False)
 @inject
 async def delete(
-    principal: Principal, client_id: int, delete: FromDishka[DeleteLLMClient]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    delete: FromDishka[DeleteLLMClient],
 ) -> Response[Any]:
     await delete(principal, client_id)
     return go("/clients", "deleted")
@@ -239,8 +250,8 @@ async def delete(
 @inject
 async def manifest_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_status: FromDishka[GetClientStatus],
     get_manifest: FromDishka[GetManifest],
 ) -> Template:
@@ -258,7 +269,9 @@ async def manifest_page(
 @get("/clients/{client_id:int}/manifest.yaml", include_in_schema=False)
 @inject
 async def manifest_download(
-    principal: Principal, client_id: int, get_manifest: FromDishka[GetManifest]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    get_manifest: FromDishka[GetManifest],
 ) -> Response[str]:
     manifest = await get_manifest(principal, client_id)
     name = manifest["metadata"]["name"]

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, JSONBody
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
@@ -61,8 +62,8 @@ FRAMED_CHAT_HEADERS = {
 @inject
 async def settings_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_client: FromDishka[GetLLMClient],
 ) -> Template:
     client = await get_client(principal, client_id)
@@ -81,8 +82,8 @@ async def settings_page(
 @inject
 async def save_settings(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     data: Form,
     get_client: FromDishka[GetLLMClient],
     update: FromDishka[UpdateLLMClient],
@@ -116,8 +117,8 @@ async def save_settings(
 @inject
 async def sandbox_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_client: FromDishka[GetLLMClient],
 ) -> Template:
     client = await get_client(principal, client_id)
@@ -128,8 +129,8 @@ async def sandbox_page(
 @inject
 async def sandbox_chat(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     load_client: FromDishka[LoadSandboxClient],
 ) -> Response[str]:
     """The chat page, talking to the two routes below with the session and a CSRF token."""
@@ -144,7 +145,9 @@ async def sandbox_chat(
 @get("/clients/{client_id:int}/sandbox/config", include_in_schema=False)
 @inject
 async def sandbox_config(
-    principal: Principal, client_id: int, load_client: FromDishka[LoadSandboxClient]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    load_client: FromDishka[LoadSandboxClient],
 ) -> ChatConfig:
     client = await load_client(principal, client_id)
     return chat_config(
@@ -159,8 +162,8 @@ async def sandbox_config(
 @inject
 async def sandbox_prompt(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     data: JSONBody[ChatRequest],
     load_client: FromDishka[LoadSandboxClient],
     chat: FromDishka[Chat],
@@ -180,8 +183,8 @@ async def sandbox_prompt(
 
 async def _keys_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_client: GetLLMClient,
     list_keys: ListAPIKeys,
     status_code: int = 200,
@@ -205,8 +208,8 @@ async def _keys_page(
 @inject
 async def keys_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_client: FromDishka[GetLLMClient],
     list_keys: FromDishka[ListAPIKeys],
 ) -> Template:
@@ -217,8 +220,8 @@ async def keys_page(
 @inject
 async def create_key(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     data: Form,
     create: FromDishka[CreateAPIKey],
     get_client: FromDishka[GetLLMClient],
@@ -234,7 +237,10 @@ async def create_key(
 @post("/clients/{client_id:int}/keys/{key_id:int}/revoke", include_in_schema=False)
 @inject
 async def revoke_key(
-    principal: Principal, client_id: int, key_id: int, revoke: FromDishka[RevokeAPIKey]
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    key_id: FromPath[int],
+    revoke: FromDishka[RevokeAPIKey],
 ) -> Response[Any]:
     await revoke(principal, client_id, key_id)
     return go(f"/clients/{client_id}/keys", "revoked")
@@ -247,8 +253,8 @@ async def revoke_key(
 @inject
 async def history_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_client: FromDishka[GetLLMClient],
     list_requests: FromDishka[ListChatRequests],
     list_conversations: FromDishka[ListConversations],
@@ -276,9 +282,9 @@ async def history_page(
 @inject
 async def conversation_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
-    session_key: str,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
+    session_key: FromPath[str],
     get_client: FromDishka[GetLLMClient],
     get_conversation: FromDishka[GetConversation],
 ) -> Template:
@@ -297,8 +303,8 @@ async def conversation_page(
 @inject
 async def usage_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    client_id: int,
+    principal: NamedDependency[Principal],
+    client_id: FromPath[int],
     get_client: FromDishka[GetLLMClient],
     usage: FromDishka[ClientUsage],
 ) -> Template:

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from smarter.application.custom_domains import (
@@ -35,7 +36,7 @@ def _domain_context(domain: CustomDomain) -> dict[str, Any]:
 @inject
 async def domains_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     list_domains: FromDishka[ListCustomDomains],
 ) -> Template:
     domains = [custom_domain_view(d) for d in await list_domains(principal)]
@@ -46,7 +47,7 @@ async def domains_page(
 @inject
 async def register_domain(
     request: Request[Any, Any, Any],
-    principal: Principal,
+    principal: NamedDependency[Principal],
     data: Form,
     register: FromDishka[RegisterCustomDomain],
     list_domains: FromDishka[ListCustomDomains],
@@ -65,8 +66,8 @@ async def register_domain(
 @inject
 async def domain_page(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    domain_id: int,
+    principal: NamedDependency[Principal],
+    domain_id: FromPath[int],
     get_domain: FromDishka[GetCustomDomain],
 ) -> Template:
     domain = await get_domain(principal, domain_id)
@@ -77,8 +78,8 @@ async def domain_page(
 @inject
 async def domain_records(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    domain_id: int,
+    principal: NamedDependency[Principal],
+    domain_id: FromPath[int],
     get_domain: FromDishka[GetCustomDomain],
 ) -> Template:
     """The records and the last check alone (polled while the domain is not verified)."""
@@ -90,8 +91,8 @@ async def domain_records(
 @inject
 async def check_domain(
     request: Request[Any, Any, Any],
-    principal: Principal,
-    domain_id: int,
+    principal: NamedDependency[Principal],
+    domain_id: FromPath[int],
     verify: FromDishka[RequestDomainVerification],
 ) -> Response[Any]:
     domain = await verify(principal, domain_id)
@@ -103,7 +104,9 @@ async def check_domain(
 @post("/domains/{domain_id:int}/delete", include_in_schema=False)
 @inject
 async def delete_domain(
-    principal: Principal, domain_id: int, delete: FromDishka[DeleteCustomDomain]
+    principal: NamedDependency[Principal],
+    domain_id: FromPath[int],
+    delete: FromDishka[DeleteCustomDomain],
 ) -> Response[Any]:
     await delete(principal, domain_id)
     return go("/domains", "domain-deleted")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from dishka.integrations.litestar import FromDishka, inject
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from smarter.application.errors import TooManyAttempts, Unauthenticated
@@ -59,7 +59,9 @@ async def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
 @get("/invitations/{secret:str}", guards=[anonymous], include_in_schema=False)
 @inject
 async def invitation_page(
-    request: Request[Any, Any, Any], secret: str, open_invitation: FromDishka[OpenInvitation]
+    request: Request[Any, Any, Any],
+    secret: FromPath[str],
+    open_invitation: FromDishka[OpenInvitation],
 ) -> Template:
     user = await open_invitation(secret)
     return render(request, "invitation.html", user=user, secret=secret)
@@ -69,7 +71,7 @@ async def invitation_page(
 @inject
 async def accept_invitation(
     request: Request[Any, Any, Any],
-    secret: str,
+    secret: FromPath[str],
     data: Form,
     open_invitation: FromDishka[OpenInvitation],
     accept: FromDishka[AcceptInvitation],
