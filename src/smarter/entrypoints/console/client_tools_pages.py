@@ -13,14 +13,9 @@ from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
 from smarter.application.api_keys import CreateAPIKey, ListAPIKeys, RevokeAPIKey
-from smarter.application.chat import (
-    Chat,
-    ChatConfig,
-    ChatRequest,
-    LoadSandboxClient,
-    ProviderMissing,
-    chat_config,
-)
+from smarter.application.chat.errors import ProviderMissing
+from smarter.application.chat.formats import ChatConfig, ChatRequest, chat_config
+from smarter.application.chat.sandbox import AnswerSandboxChat, LoadSandboxClient
 from smarter.application.history import (
     GetConversation,
     HistoryQuery,
@@ -44,7 +39,7 @@ from smarter.entrypoints.console.client_form import (
 )
 from smarter.entrypoints.console.pages import go, render
 from smarter.entrypoints.http.chat_page import CONTENT_SECURITY_POLICY, PAGE_HEADERS, render_page
-from smarter.entrypoints.http.chat_replies import answer, failure, wants_stream
+from smarter.entrypoints.http.chat_replies import accepts_stream, failure, reply_response
 from smarter.entrypoints.http.errors import error_response
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -165,13 +160,12 @@ async def sandbox_prompt(
     principal: NamedDependency[Principal],
     client_id: FromPath[int],
     data: JSONBody[ChatRequest],
-    load_client: FromDishka[LoadSandboxClient],
-    chat: FromDishka[Chat],
+    answer_chat: FromDishka[AnswerSandboxChat],
 ) -> Response[Any]:
-    client = await load_client(principal, client_id)
-    stream = wants_stream(request, data)
+    """The sandbox route of the API, with the session instead of a token."""
+    stream = data.stream or accepts_stream(request)
     try:
-        return await answer(chat, client, data, mode=ClientMode.SANDBOX, stream=stream)
+        return reply_response(await answer_chat(principal, client_id, data, stream=stream))
     except ProviderMissing as error:
         return error_response(409, f"{error.message}; change the client's provider", "provider")
     except UpstreamError as error:
