@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from smarter.adapters.sql.migrations import upgrade_to_head
 from smarter.application.accounts import ActAs, CreateAccount, CreateUser, IssueToken, NewUser
@@ -443,6 +443,28 @@ def test_another_accounts_ids_are_not_found_on_every_page(
     answers["POST sandbox prompt"] = prompt.status
 
     assert answers == dict.fromkeys(answers, 404)
+
+
+def test_the_api_docs_render_with_no_request_leaving_the_machine(
+    console: Console, context: BrowserContext, tmp_path: Path
+) -> None:
+    page = context.new_page()
+    outside: list[str] = []
+
+    def local_only(route: Route) -> None:
+        if route.request.url.startswith(console.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(f"{console.url}/api/docs")
+
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Smarter console API")
+    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    screenshot(page, tmp_path, "api-docs")
+    assert outside == []
 
 
 def test_sign_in_is_throttled_per_user_and_then_per_address(

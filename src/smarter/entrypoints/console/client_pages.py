@@ -107,10 +107,10 @@ async def create_client(
     data: Form,
     create: FromDishka[CreateLLMClient],
 ) -> Response[Any]:
-    changes, errors = changes_from(data)
-    spec, spec_problems = new_spec(changes) if not errors else (None, {})
-    errors.update(spec_problems)
-    if spec is not None:
+    changes, unreadable = changes_from(data)
+    spec, problems = new_spec(changes)
+    errors = {**problems, **unreadable}
+    if spec is not None and not errors:
         try:
             client = await create(principal, spec)
             return go(f"/clients/{client.id}", "created")

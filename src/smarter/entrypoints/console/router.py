@@ -113,4 +113,5 @@ def docs_plugin() -> SwaggerRenderPlugin:
         js_url=f"{base}/swagger-ui-bundle.js",
         css_url=f"{base}/swagger-ui.css",
         standalone_preset_js_url=f"{base}/swagger-ui-standalone-preset.js",
+        favicon="<link rel='icon' href='data:,'>",  # Litestar's default is on a CDN
     )
