@@ -61,6 +61,13 @@ def _nice_ceiling(value: int) -> int:
         step *= 10
 
 
+def _parts(top: int) -> int:
+    """How many steps the axis has, so that each tick is a whole number (5 → 0..5 by 1)."""
+    if top < 10:
+        return top if top <= 5 else 2
+    return 4 if str(top).startswith("2") else 5
+
+
 def usage_chart(days: Sequence[DailyUsage], metric: str) -> Chart:
     """`metric` is "requests" (errors drawn over them) or "tokens"."""
     values = [d.requests if metric == "requests" else d.tokens for d in days]
@@ -88,14 +95,16 @@ def usage_chart(days: Sequence[DailyUsage], metric: str) -> Chart:
                 title=f"{day.day.isoformat()}: {detail}",
             )
         )
+    parts = _parts(top)
     ticks = [
-        Tick(y=round(baseline - plot_height * part / 4, 1), label=f"{top * part // 4:,}")
-        for part in range(5)
+        Tick(y=round(baseline - plot_height * part / parts, 1), label=f"{top * part // parts:,}")
+        for part in range(parts + 1)
     ]
+    last = len(days) - 1
     labels = [
         DayLabel(x=round(LEFT + index * slot + slot / 2, 1), label=day.day.strftime("%b %d"))
         for index, day in enumerate(days)
-        if index % 7 == 0 or index == len(days) - 1
+        if (index % 7 == 0 and last - index >= 4) or index == last
     ]
     return Chart(
         metric=metric,
