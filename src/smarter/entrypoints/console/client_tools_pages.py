@@ -13,8 +13,7 @@ from litestar.response import Template
 from litestar.utils.scope.state import ScopeState
 
 from smarter.application.api_keys import CreateAPIKey, ListAPIKeys, RevokeAPIKey
-from smarter.application.chat.errors import ProviderMissing
-from smarter.application.chat.formats import ChatConfig, ChatRequest, chat_config
+from smarter.application.chat.formats import ChatConfig, ChatRequest
 from smarter.application.chat.sandbox import AnswerSandboxChat, LoadSandboxClient
 from smarter.application.history import (
     GetConversation,
@@ -22,13 +21,11 @@ from smarter.application.history import (
     ListChatRequests,
     ListConversations,
 )
-from smarter.application.llm import UpstreamError
 from smarter.application.llm_clients import GetLLMClient, UpdateLLMClient
 from smarter.application.usage import ClientUsage
 from smarter.application.views import client_view, secret_view
 from smarter.domain.accounts import Principal
 from smarter.domain.errors import Conflict, InvalidValue
-from smarter.domain.llm_client import ClientMode
 from smarter.entrypoints.console.charts import usage_chart
 from smarter.entrypoints.console.client_form import (
     FIELDS,
@@ -39,8 +36,7 @@ from smarter.entrypoints.console.client_form import (
 )
 from smarter.entrypoints.console.pages import go, render
 from smarter.entrypoints.http.chat_page import CONTENT_SECURITY_POLICY, PAGE_HEADERS, render_page
-from smarter.entrypoints.http.chat_replies import accepts_stream, failure, reply_response
-from smarter.entrypoints.http.errors import error_response
+from smarter.entrypoints.http.sandbox import sandbox_config, sandbox_reply
 
 Form = Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)]
 HISTORY_PAGE = 25
@@ -139,18 +135,12 @@ async def sandbox_chat(
 
 @get("/clients/{client_id:int}/sandbox/config", include_in_schema=False)
 @inject
-async def sandbox_config(
+async def sandbox_config_route(
     principal: NamedDependency[Principal],
     client_id: FromPath[int],
     load_client: FromDishka[LoadSandboxClient],
 ) -> ChatConfig:
-    client = await load_client(principal, client_id)
-    return chat_config(
-        client,
-        ClientMode.SANDBOX,
-        url_llm_client=client.url_llm_client,
-        url_chat_config=client.url_chat_config,
-    )
+    return sandbox_config(await load_client(principal, client_id))
 
 
 @post("/clients/{client_id:int}/sandbox/prompt", status_code=200, include_in_schema=False)
@@ -162,14 +152,8 @@ async def sandbox_prompt(
     data: JSONBody[ChatRequest],
     answer_chat: FromDishka[AnswerSandboxChat],
 ) -> Response[Any]:
-    """The sandbox route of the API, with the session instead of a token."""
-    stream = data.stream or accepts_stream(request)
-    try:
-        return reply_response(await answer_chat(principal, client_id, data, stream=stream))
-    except ProviderMissing as error:
-        return error_response(409, f"{error.message}; change the client's provider", "provider")
-    except UpstreamError as error:
-        return failure(error)
+    """The API's sandbox route, with the session instead of a token."""
+    return await sandbox_reply(request, principal, client_id, data, answer_chat)
 
 
 # -- API keys ------------------------------------------------------------------------------
@@ -320,7 +304,7 @@ ROUTES = [
     save_settings,
     sandbox_page,
     sandbox_chat,
-    sandbox_config,
+    sandbox_config_route,
     sandbox_prompt,
     keys_page,
     create_key,

@@ -21,7 +21,7 @@ from smarter.application.chat.formats import ChatConfig, ChatRequest, chat_confi
 from smarter.application.chat.sandbox import AnswerSandboxChat, LoadSandboxClient
 from smarter.application.llm import UpstreamError
 from smarter.domain.accounts import Principal
-from smarter.domain.llm_client import ClientMode
+from smarter.domain.llm_client import ClientMode, LLMClient
 from smarter.entrypoints.http.chat_replies import (
     EVENT_STREAM,
     accepts_stream,
@@ -56,6 +56,34 @@ class _PromptOperation(Operation):
             answer.content[EVENT_STREAM] = OpenAPIMediaType(schema=_EVENT)
 
 
+async def sandbox_reply(
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    client_id: int,
+    data: ChatRequest,
+    answer_chat: AnswerSandboxChat,
+) -> Response[Any]:
+    """A sandbox turn's answer (also the web console's, which signs in with a session)."""
+    stream = data.stream or accepts_stream(request)
+    try:
+        return reply_response(await answer_chat(principal, client_id, data, stream=stream))
+    except ProviderMissing as error:
+        # The owner is asking, and can fix it: a conflict with the client's state, not an
+        # outage to retry (client hosts, where nobody can, still answer 503).
+        return error_response(409, f"{error.message}; change the client's provider", "provider")
+    except UpstreamError as error:
+        return failure(error)
+
+
+def sandbox_config(client: LLMClient) -> ChatConfig:
+    return chat_config(
+        client,
+        ClientMode.SANDBOX,
+        url_llm_client=client.url_llm_client,
+        url_chat_config=client.url_chat_config,
+    )
+
+
 class SandboxController(Controller):
     path = "/api/v1/llm-clients/{client_id:str}"
     tags = ["llm-clients"]
@@ -80,15 +108,7 @@ class SandboxController(Controller):
         data: JSONBody[ChatRequest],
         answer_chat: FromDishka[AnswerSandboxChat],
     ) -> Response[Any]:
-        stream = data.stream or accepts_stream(request)
-        try:
-            return reply_response(await answer_chat(principal, client_id, data, stream=stream))
-        except ProviderMissing as error:
-            # The owner is asking, and can fix it: a conflict with the client's state, not an
-            # outage to retry (client hosts, where nobody can, still answer 503).
-            return error_response(409, f"{error.message}; change the client's provider", "provider")
-        except UpstreamError as error:
-            return failure(error)
+        return await sandbox_reply(request, principal, client_id, data, answer_chat)
 
     @get(
         "/config/",
@@ -102,10 +122,4 @@ class SandboxController(Controller):
         client_id: ObjectId,
         load_client: FromDishka[LoadSandboxClient],
     ) -> ChatConfig:
-        client = await load_client(principal, client_id)
-        return chat_config(
-            client,
-            ClientMode.SANDBOX,
-            url_llm_client=client.url_llm_client,
-            url_chat_config=client.url_chat_config,
-        )
+        return sandbox_config(await load_client(principal, client_id))
