@@ -23,8 +23,10 @@ from smarter.adapters.sql.migrations import upgrade_to_head
 from smarter.application.accounts import ActAs, CreateAccount, CreateUser, IssueToken, NewUser
 from smarter.application.custom_domains import RegisterCustomDomain
 from smarter.application.llm_clients import CreateLLMClient
+from smarter.application.ports import UnitOfWork
 from smarter.application.sign_in import SetPassword
 from smarter.domain.account_number import AccountNumber
+from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.environments import Environment
 from smarter.domain.llm_client import LLMClientSpec
 from smarter.entrypoints.http.app import create_app
@@ -50,6 +52,7 @@ class Console:
     other_domain_id: int
     other_user_id: int
     other_token_id: int
+    legacy_domain_id: int  # never verifies
 
     @property
     def url(self) -> str:
@@ -76,6 +79,16 @@ async def _seed(settings: Settings) -> Console:
             rival = await create(stranger, LLMClientSpec(name="rival", provider="echo"))
             domain = await (await request.get(RegisterCustomDomain))(stranger, "rival.example")
             other_token = await (await request.get(IssueToken))(stranger, "theirs")
+            # Registered, its zone made, but the registrar never delegated to it: every
+            # check fails (local DNS knows no such zone).
+            uow = await request.get(UnitOfWork)
+            legacy = await uow.domains.add(
+                CustomDomain(domain_name="legacy.example.com", account_number=ACCOUNT)
+            )
+            legacy.aws_hosted_zone_id = "Z0SEEDED"
+            legacy.name_servers = ("ns-1.example.net", "ns-2.example.net")
+            await uow.domains.save(legacy)
+            await uow.commit()
     finally:
         await container.close()
     assert None not in (helpdesk.id, notes.id, rival.id, domain.id, other_token.token.id)
@@ -88,6 +101,7 @@ async def _seed(settings: Settings) -> Console:
         other_domain_id=domain.id or 0,
         other_user_id=theirs.admin.id or 0,
         other_token_id=other_token.token.id or 0,
+        legacy_domain_id=legacy.id or 0,
     )
 
 
@@ -287,7 +301,7 @@ def test_a_custom_domain_shows_the_records_to_set_and_its_verification(
 ) -> None:
     page = signed_in(context, console)
     page.click("nav.sidebar >> text=Custom domains")
-    expect(page.locator(".empty")).to_contain_text("No custom domains")
+    expect(page.locator("table.list")).to_contain_text("legacy.example.com")
     page.fill("#domain-name", "not a domain")
     page.click("button:has-text('Register domain')")
     expect(page.locator("#domain-error")).to_be_visible()
@@ -303,6 +317,22 @@ def test_a_custom_domain_shows_the_records_to_set_and_its_verification(
     # Local DNS answers at once: the page's polling shows the domain verified.
     expect(page.locator("#domain-records h2")).to_contain_text("Verified")
     screenshot(page, tmp_path, "domain")
+
+
+def test_check_now_shows_what_the_dns_check_found(
+    console: Console, context: BrowserContext, tmp_path: Path
+) -> None:
+    page = signed_in(context, console)
+    page.goto(f"{console.url}/domains/{console.legacy_domain_id}")
+    expect(page.locator("#domain-records h2")).to_contain_text("Not verified yet")
+    expect(page.locator("table.records")).to_contain_text("ns-1.example.net")
+
+    page.click("button:has-text('Check now')")
+
+    result = page.locator(".check-result")
+    expect(result).to_contain_text("set them to ns-1.example.net, ns-2.example.net")
+    expect(result.locator("dd").first).to_have_text("none")
+    screenshot(page, tmp_path, "domain-check")
 
 
 def test_an_admin_adds_a_user_whose_invitation_link_sets_a_password_once(
