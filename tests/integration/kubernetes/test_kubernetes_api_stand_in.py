@@ -11,7 +11,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from tests.support.kubernetes_api import KubernetesApiServer
+from tests.support.kubernetes_api import Access, KubernetesApiServer
 
 NS = "smarter"
 APPLY = "application/apply-patch+yaml"
@@ -314,3 +314,35 @@ def test_a_field_changed_by_an_update_conflicts_with_the_next_apply_and_a_no_op_
     assert after == before
     assert after["metadata"]["labels"] == {"edited": "yes"}
     assert after["metadata"]["uid"] == edited["metadata"]["uid"]
+
+
+def test_requests_are_recorded_as_what_rbac_authorizes_them_as(
+    kubernetes_api: KubernetesApiServer,
+    networking: client.NetworkingV1Api,
+    custom: client.CustomObjectsApi,
+) -> None:
+    networking.patch_namespaced_ingress(
+        "web", NS, ingress(), field_manager="a", _content_type=APPLY
+    )
+    networking.patch_namespaced_ingress(
+        "web", NS, ingress(team="x"), field_manager="a", _content_type=APPLY
+    )
+    networking.list_namespaced_ingress(NS)
+    with pytest.raises(ApiException):
+        networking.read_namespaced_ingress("missing", NS)
+    networking.replace_namespaced_ingress_status(
+        "web", NS, networking.read_namespaced_ingress("web", NS)
+    )
+    custom.list_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates")
+    networking.delete_namespaced_ingress("web", NS)
+
+    assert kubernetes_api.accesses == {
+        # The apply that created the Ingress is authorized as a create too; the next one is not.
+        Access("networking.k8s.io", "ingresses", "patch"),
+        Access("networking.k8s.io", "ingresses", "create"),
+        Access("networking.k8s.io", "ingresses", "list"),
+        Access("networking.k8s.io", "ingresses", "get"),  # a 404 was authorized first
+        Access("networking.k8s.io", "ingresses/status", "update"),
+        Access("networking.k8s.io", "ingresses", "delete"),
+        Access("cert-manager.io", "certificates", "list"),
+    }
