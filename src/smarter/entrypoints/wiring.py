@@ -31,6 +31,7 @@ from smarter.adapters.openai_chat import Transport
 from smarter.adapters.sql.chat_recorder import SqlChatRecorder
 from smarter.adapters.sql.database import make_engine, make_session_factory
 from smarter.adapters.sql.outbox import SqlOutboxRelay
+from smarter.adapters.sql.schema_check import SqlSchemaCheck
 from smarter.adapters.sql.unit_of_work import SqlUnitOfWork
 from smarter.adapters.system_clock import SystemClock
 from smarter.application import (
@@ -51,6 +52,7 @@ from smarter.application.chat.hosts import FindClientForHost, ServeHost, UnitsOf
 from smarter.application.chat.recording import TurnRecorder
 from smarter.application.chat.tool_rounds import ToolRounds
 from smarter.application.chat_ports import ChatRecorder, ClientCache, RateLimiter
+from smarter.application.health import CHECK_TIMEOUT_SECONDS, HealthCheck, Readiness
 from smarter.application.infrastructure import (
     Certificates,
     Cluster,
@@ -366,6 +368,33 @@ class ProvisioningProvider(Provider):
     jobs = provide(ProvisioningJobs, scope=Scope.REQUEST)
 
 
+class HealthProvider(Provider):
+    """Readiness: the database (reachable, migrated), and Redis when the platform uses it."""
+
+    scope = Scope.APP
+
+    @provide
+    async def readiness(self, settings: Settings, engine: AsyncEngine) -> AsyncIterator[Readiness]:
+        checks: list[HealthCheck] = [SqlSchemaCheck(engine)]
+        if not settings.redis_url:
+            yield Readiness(checks)
+            return
+        from redis.asyncio import Redis
+
+        from smarter.adapters.redis_health import RedisPing
+
+        # Its own connection, with short timeouts: a probe never waits behind chat traffic.
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+            socket_timeout=CHECK_TIMEOUT_SECONDS,
+        )
+        try:
+            yield Readiness([*checks, RedisPing(redis)])
+        finally:
+            await redis.aclose()
+
+
 def provisioning_policy(settings: Settings) -> ProvisioningPolicy:
     return ProvisioningPolicy(
         ingress_target=settings.ingress_target,
@@ -425,6 +454,7 @@ def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         RequestProvider(),
         ChatProvider(),
         ProvisioningProvider(),
+        HealthProvider(),
         *overrides,
         context={Settings: settings},
     )

@@ -6,7 +6,7 @@ import gc
 
 from dishka import AsyncContainer
 from dishka.integrations.litestar import setup_dishka
-from litestar import Litestar, Router, get
+from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -41,6 +41,7 @@ from smarter.entrypoints.http.chat_page import CONSOLE_PAGE_ROUTES
 from smarter.entrypoints.http.client_hosts import create_client_host_app
 from smarter.entrypoints.http.custom_domains import CustomDomainsController
 from smarter.entrypoints.http.errors import EXCEPTION_HANDLERS
+from smarter.entrypoints.http.health import healthz, readyz
 from smarter.entrypoints.http.history import HistoryController
 from smarter.entrypoints.http.host_gate import HostGate
 from smarter.entrypoints.http.hosts import HostsController
@@ -68,11 +69,6 @@ TAGS = [
     Tag(name="history", description="A client's request history and conversations"),
     Tag(name="diagnostics", description="Health and host rules; no token needed"),
 ]
-
-
-@get("/healthz", summary="Liveness probe (any host)", tags=["diagnostics"])
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
 
 
 def console_api() -> Router:
@@ -147,6 +143,7 @@ def create_app(
     app = Litestar(
         route_handlers=[
             healthz,
+            readyz,
             HostsController,
             console_api(),
             *CONSOLE_PAGE_ROUTES,

@@ -3,8 +3,8 @@
 It wraps the whole ASGI application. An invalid host, or a host of another environment, gets
 400 with the router's reason; console and API hosts go on to the application; client and
 custom-domain hosts go to the client-host application (client_hosts.py), so that neither
-serves the other's routes. `/healthz` answers on any host, because Kubernetes probes use the
-pod's IP address.
+serves the other's routes. The probes (`/healthz`, `/readyz`) answer on any host, because
+Kubernetes probes use the pod's IP address.
 
 The resolved host is kept in the request's state (`resolved_host_of(request)`), so that the
 routes that serve client hosts need not resolve it again. The gate is also the last line of
@@ -25,17 +25,17 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from smarter.domain.environments import Environment
 from smarter.domain.host_router import HostKind, HostRouter, ResolvedHost
 from smarter.entrypoints.http.errors import INTERNAL_ERROR, ErrorBody
+from smarter.entrypoints.http.health import PROBE_PATHS
 
 logger = logging.getLogger("smarter.http")
 
 STATE_KEY = "resolved_host"
-ANY_HOST_PATHS = frozenset({"/healthz"})
 APPLICATION_HOSTS = frozenset({HostKind.CONSOLE, HostKind.API})
 CLIENT_HOSTS = frozenset({HostKind.CLIENT, HostKind.CUSTOM_DOMAIN})
 
 
 def resolved_host_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ResolvedHost | None:
-    """The host the gate resolved for this request (None on `/healthz`)."""
+    """The host the gate resolved for this request (None on the probes)."""
     resolved: ResolvedHost | None = connection.scope.get("state", {}).get(STATE_KEY)
     return resolved
 
@@ -88,7 +88,7 @@ class HostGate:
             await _refuse(scope, send, 500, INTERNAL_ERROR)
 
     async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].rstrip("/") not in ANY_HOST_PATHS:
+        if scope["path"].rstrip("/") not in PROBE_PATHS:
             resolved = (await self._host_router()).resolve(_host_header(scope))
             refused = refusal(resolved, self._environment)
             if refused is not None:
