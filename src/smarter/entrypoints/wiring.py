@@ -25,9 +25,15 @@ from smarter.adapters.local_infrastructure import (
     MemoryDnsResolver,
     MemoryDnsZones,
 )
+from smarter.adapters.measured_ports import (
+    CountedClientCache,
+    CountedRateLimiter,
+    MeasuredChatModels,
+)
 from smarter.adapters.memory_client_cache import MemoryClientCache
 from smarter.adapters.memory_rate_limiter import MemoryRateLimiter
 from smarter.adapters.openai_chat import Transport
+from smarter.adapters.prometheus_metrics import HISTORY_QUEUED
 from smarter.adapters.sql.chat_recorder import SqlChatRecorder
 from smarter.adapters.sql.database import make_engine, make_session_factory
 from smarter.adapters.sql.outbox import SqlOutboxRelay
@@ -220,7 +226,7 @@ class ChatProvider(Provider):
             )
         except ValueError as error:
             raise ConfigurationError(f"SMARTER_LLM_PROVIDERS: {error}") from None
-        yield models
+        yield MeasuredChatModels(models)
         await models.aclose()
 
     @provide
@@ -245,17 +251,18 @@ class ChatProvider(Provider):
 
     @provide
     def client_cache(self, backends: ChatBackends) -> ClientCache:
-        return backends.cache
+        return CountedClientCache(backends.cache)
 
     @provide
     def rate_limiter(self, backends: ChatBackends) -> RateLimiter:
-        return backends.limiter
+        return CountedRateLimiter(backends.limiter)
 
     @provide
     async def recorder(
         self, sessions: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[ChatRecorder]:
         recorder = SqlChatRecorder(sessions)
+        HISTORY_QUEUED.set_function(lambda: recorder.queued)  # read when scraped
         yield recorder
         await recorder.aclose()  # a normal shutdown stores every turn accepted
 

@@ -1,6 +1,7 @@
 """The probes over the real database and Redis: `/readyz` is 200 when the database is reachable
 and migrated to this release's head (and Redis answers, when configured), else 503 naming the
-failing check; both probes answer on any host."""
+failing check; both probes answer on any host. `/metrics` answers on the pod's address, and on
+public hosts only in `local`."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from sqlalchemy import text
 
 from smarter.adapters.sql.database import make_engine
 from smarter.adapters.sql.migrations import alembic_config
+from smarter.domain.environments import Environment
 from smarter.entrypoints.http.app import create_app
 from smarter.entrypoints.settings import Settings
 from smarter.entrypoints.wiring import make_container
+from tests.fakes import FakeClock, FakeUnitOfWork
 from tests.integration.conftest import fresh_database, run_in_thread
-from tests.integration.http.conftest import client_for
+from tests.integration.http.conftest import FakesProvider, client_for
 
 REDIS = "redis://127.0.0.1:6379/0"
 HEAD = ScriptDirectory.from_config(alembic_config("")).get_current_head()
@@ -131,3 +134,34 @@ async def test_readyz_is_503_naming_the_database_when_it_cannot_be_reached() -> 
 
     assert status == 503
     assert body["checks"]["database"].startswith("unreachable: ")
+
+
+async def metrics_status(environment: Environment, host: str) -> int:
+    settings = Settings(environment=environment)
+    container = make_container(settings, FakesProvider(FakeUnitOfWork(), FakeClock()))
+    async with client_for(create_app(settings, container)) as client:
+        response = await client.get("/metrics", headers={"host": host})
+        if response.status_code == 200:
+            assert "smarter_http_requests_total" in response.text
+        return response.status_code
+
+
+@pytest.mark.parametrize("host", ["10.0.3.7:8000", "[fd00::7]:8000", ""])
+async def test_metrics_are_served_on_the_pods_address(host: str) -> None:
+    assert await metrics_status(Environment.ALPHA, host) == 200
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "alpha.platform.example.com",
+        "alpha.api.example.com",
+        "x.1234-5678-9012.alpha.api.example.com",
+    ],
+)
+async def test_metrics_are_not_served_on_the_platforms_public_hosts(host: str) -> None:
+    assert await metrics_status(Environment.ALPHA, host) == 404
+
+
+async def test_metrics_are_served_on_the_console_host_in_local() -> None:
+    assert await metrics_status(Environment.LOCAL, "localhost:9357") == 200

@@ -26,6 +26,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from smarter.adapters.prometheus_metrics import HISTORY_FAILURES
 from smarter.adapters.sql.history import SqlConversations, SqlRequestHistory
 from smarter.adapters.sql.rows import ChatMessageRow, ChatRequestRow, ChatRow, utc_now
 from smarter.application.chat_ports import ChatTurn
@@ -54,6 +55,7 @@ class SqlChatRecorder:
     def record(self, turn: ChatTurn) -> None:
         if len(self._queue) >= self._max_queued:
             dropped = self._queue.popleft()  # the store is down: keep memory bounded
+            HISTORY_FAILURES.labels("overflow").inc()
             logger.error("chat history queue full; dropped request %s", dropped.record.request_id)
         self._queue.append(turn)
         if self._task is None and not self._closed:
@@ -104,11 +106,13 @@ class SqlChatRecorder:
             raise
         except Exception:
             logger.warning("a chat history batch failed; writing it turn by turn")
+            HISTORY_FAILURES.labels("batch").inc()
             for turn in batch:
                 try:
                     await self._write([turn])
                 except Exception:
                     logger.exception("dropped chat request %s", turn.record.request_id)
+                    HISTORY_FAILURES.labels("turn").inc()
 
     async def _write_batch(self, turns: Sequence[ChatTurn]) -> None:
         """The whole batch in one transaction and a handful of statements."""

@@ -31,6 +31,8 @@ class ChatCall:
     read_body: Callable[[], Awaitable[bytes]]
     stream_accepted: bool = False
     """The caller asked for a stream outside the body (`Accept: text/event-stream`)."""
+    request_id: str | None = None
+    """The request's id, when the platform made it (unique); None: the turn makes its own."""
 
 
 class AnswerChat:
@@ -42,5 +44,5 @@ class AnswerChat:
         api_key_id = authorize(served.entry, call.presented_key)
         await self._admission(served.client, api_key_id, call.caller)
         request = decode_chat_request(await call.read_body())
-        turn = Turn(served.client, request, served.mode, api_key_id)
+        turn = Turn(served.client, request, served.mode, api_key_id, call.request_id)
         return await self._answerer(turn, stream=request.stream or call.stream_accepted)

@@ -33,11 +33,18 @@ class Turn:
     __slots__ = ("api_key_id", "client", "mode", "request", "request_id", "session_key", "started")
 
     def __init__(
-        self, client: LLMClient, request: ChatRequest, mode: ClientMode, api_key_id: int | None
+        self,
+        client: LLMClient,
+        request: ChatRequest,
+        mode: ClientMode,
+        api_key_id: int | None,
+        request_id: str | None = None,
     ) -> None:
+        """`request_id`: the request's id when it is known to be unique (the history's key);
+        None makes one."""
         self.client, self.request, self.mode, self.api_key_id = client, request, mode, api_key_id
         self.session_key = request.session_key or secrets.token_hex(16)
-        self.request_id = uuid.uuid4().hex
+        self.request_id = request_id or uuid.uuid4().hex
         self.started = time.perf_counter()
 
 

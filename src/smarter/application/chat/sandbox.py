@@ -28,8 +28,14 @@ class AnswerSandboxChat:
         self._load_client, self._answerer = load_client, answerer
 
     async def __call__(
-        self, principal: Principal, client_id: int, request: ChatRequest, *, stream: bool
+        self,
+        principal: Principal,
+        client_id: int,
+        request: ChatRequest,
+        *,
+        stream: bool,
+        request_id: str | None = None,
     ) -> ChatReply | ChatStream:
         client = await self._load_client(principal, client_id)
-        turn = Turn(client, request, ClientMode.SANDBOX, None)
+        turn = Turn(client, request, ClientMode.SANDBOX, None, request_id)
         return await self._answerer(turn, stream=stream)

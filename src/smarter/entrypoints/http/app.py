@@ -41,7 +41,7 @@ from smarter.entrypoints.http.chat_page import CONSOLE_PAGE_ROUTES
 from smarter.entrypoints.http.client_hosts import create_client_host_app
 from smarter.entrypoints.http.custom_domains import CustomDomainsController
 from smarter.entrypoints.http.errors import EXCEPTION_HANDLERS
-from smarter.entrypoints.http.health import healthz, readyz
+from smarter.entrypoints.http.health import healthz, metrics, readyz
 from smarter.entrypoints.http.history import HistoryController
 from smarter.entrypoints.http.host_gate import HostGate
 from smarter.entrypoints.http.hosts import HostsController
@@ -49,6 +49,7 @@ from smarter.entrypoints.http.llm_clients import LLMClientsController
 from smarter.entrypoints.http.logs import logging_config
 from smarter.entrypoints.http.manifests import ManifestsController
 from smarter.entrypoints.http.nul_characters import refuse_nul_characters
+from smarter.entrypoints.http.observed import Observed
 from smarter.entrypoints.http.openapi_schema import StrictStructSchemaPlugin
 from smarter.entrypoints.http.sandbox import SandboxController
 from smarter.entrypoints.settings import Settings
@@ -144,6 +145,7 @@ def create_app(
         route_handlers=[
             healthz,
             readyz,
+            metrics,
             HostsController,
             console_api(),
             *CONSOLE_PAGE_ROUTES,
@@ -167,5 +169,6 @@ def create_app(
     allow_every_method(app)  # Litestar 2 lists only some methods in OPTIONS
     setup_dishka(di, app)
     client_hosts = create_client_host_app(di, settings.log_level)
-    app.asgi_handler = HostGate(app.asgi_handler, di, settings.environment, client_hosts)
+    gate = HostGate(app.asgi_handler, di, settings.environment, client_hosts)
+    app.asgi_handler = Observed(gate)
     return app

@@ -39,6 +39,7 @@ from smarter.entrypoints.http.client_host_services import (
 from smarter.entrypoints.http.errors import EXCEPTION_HANDLERS
 from smarter.entrypoints.http.logs import logging_config
 from smarter.entrypoints.http.nul_characters import refuse_nul_characters
+from smarter.entrypoints.http.observed import platform_request_id
 
 _encode = msgspec.json.Encoder().encode
 _BEFORE_THE_ORIGIN_IS_KNOWN: Final = (NotFound, ClientNotReady, OriginRefused)
@@ -62,6 +63,7 @@ async def _chat(request: Request[Any, Any, Any], *, openai_shape: bool) -> Respo
             caller=request.client.host if request.client else "unknown",
             read_body=request.body,
             stream_accepted=not openai_shape and accepts_stream(request),
+            request_id=platform_request_id(request.scope),
         )
         reply = await services.answer_chat(call)
     except (DomainError, HTTPException) as error:

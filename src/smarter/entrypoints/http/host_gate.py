@@ -4,7 +4,8 @@ It wraps the whole ASGI application. An invalid host, or a host of another envir
 400 with the router's reason; console and API hosts go on to the application; client and
 custom-domain hosts go to the client-host application (client_hosts.py), so that neither
 serves the other's routes. The probes (`/healthz`, `/readyz`) answer on any host, because
-Kubernetes probes use the pod's IP address.
+Kubernetes probes use the pod's IP address; so does `/metrics`, except on the platform's public
+hosts outside `local`.
 
 The resolved host is kept in the request's state (`resolved_host_of(request)`), so that the
 routes that serve client hosts need not resolve it again. The gate is also the last line of
@@ -32,6 +33,7 @@ logger = logging.getLogger("smarter.http")
 STATE_KEY = "resolved_host"
 APPLICATION_HOSTS = frozenset({HostKind.CONSOLE, HostKind.API})
 CLIENT_HOSTS = frozenset({HostKind.CLIENT, HostKind.CUSTOM_DOMAIN})
+METRICS_PATH = "/metrics"
 
 
 def resolved_host_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ResolvedHost | None:
@@ -88,9 +90,13 @@ class HostGate:
             await _refuse(scope, send, 500, INTERNAL_ERROR)
 
     async def _gate(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].rstrip("/") not in PROBE_PATHS:
+        path = scope["path"].rstrip("/")
+        if path not in PROBE_PATHS:
             resolved = (await self._host_router()).resolve(_host_header(scope))
             refused = refusal(resolved, self._environment)
+            if path == METRICS_PATH:
+                await self._metrics(scope, receive, send, public=refused is None)
+                return
             if refused is not None:
                 await _refuse(scope, send, *refused)
                 return
@@ -101,6 +107,14 @@ class HostGate:
                     return
                 await self._client_hosts(scope, receive, send)
                 return
+        await self._app(scope, receive, send)
+
+    async def _metrics(self, scope: Scope, receive: Receive, send: Send, *, public: bool) -> None:
+        """Metrics are for Prometheus, which scrapes the pod's address: outside `local` they
+        are not served on the platform's public hosts (the ones the ingress routes)."""
+        if public and self._environment is not Environment.LOCAL:
+            await _refuse(scope, send, 404, "metrics are not served on public hosts")
+            return
         await self._app(scope, receive, send)
 
     async def _host_router(self) -> HostRouter:

@@ -29,6 +29,7 @@ from smarter.entrypoints.http.chat_replies import (
     reply_response,
 )
 from smarter.entrypoints.http.errors import error_response, error_responses
+from smarter.entrypoints.http.observed import platform_request_id
 from smarter.entrypoints.http.params import ObjectId
 
 # One server-sent event of the stream (OpenAPI describes a stream by its events).
@@ -66,7 +67,9 @@ async def sandbox_reply(
     """A sandbox turn's answer (also the web console's, which signs in with a session)."""
     stream = data.stream or accepts_stream(request)
     try:
-        return reply_response(await answer_chat(principal, client_id, data, stream=stream))
+        request_id = platform_request_id(request.scope)
+        reply = await answer_chat(principal, client_id, data, stream=stream, request_id=request_id)
+        return reply_response(reply)
     except ProviderMissing as error:
         # The owner is asking, and can fix it: a conflict with the client's state, not an
         # outage to retry (client hosts, where nobody can, still answer 503).
