@@ -22,8 +22,9 @@ What each metric says:
 - `smarter_jobs_total{type,outcome}`, `smarter_job_duration_seconds{type}`: provisioning jobs
   (each a short step: a record, a verification, a certificate, an Ingress) by outcome (`done`,
   `again` when it asked to run later, `failed`), and how long each step took.
-- `smarter_clients{dns,tls}`: deployed clients by DNS verification and TLS certificate status,
-  counted by the worker every `CLIENT_STATUS_SECONDS`.
+- `smarter_clients{dns,tls,deployed}`: clients by DNS verification and TLS certificate status,
+  counted by the worker every `CLIENT_STATUS_SECONDS` (the same numbers from every worker: take
+  `max` across them, not `sum`).
 """
 
 from __future__ import annotations
@@ -84,22 +85,22 @@ CACHE_MISS: Final = CACHE_LOOKUPS.labels("miss")
 
 
 class ClientStatusCollector(Collector):
-    """`smarter_clients{dns,tls}` from the last count (replaced whole, never half-updated)."""
+    """`smarter_clients{dns,tls,deployed}` from the last count (replaced whole at once)."""
 
     def __init__(self) -> None:
-        self._counts: Mapping[tuple[str, str], int] = {}
+        self._counts: Mapping[tuple[str, str, bool], int] = {}
 
-    def update(self, counts: Mapping[tuple[str, str], int]) -> None:
+    def update(self, counts: Mapping[tuple[str, str, bool], int]) -> None:
         self._counts = dict(counts)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         family = GaugeMetricFamily(
             "smarter_clients",
-            "Deployed clients by DNS verification and TLS certificate status",
-            labels=["dns", "tls"],
+            "Clients by DNS verification and TLS certificate status, and whether deployed",
+            labels=["dns", "tls", "deployed"],
         )
-        for (dns, tls), count in sorted(self._counts.items()):
-            family.add_metric([dns, tls], count)
+        for (dns, tls, deployed), count in sorted(self._counts.items()):
+            family.add_metric([dns, tls, str(deployed).lower()], count)
         yield family
 
     def describe(self) -> Iterable[GaugeMetricFamily]:

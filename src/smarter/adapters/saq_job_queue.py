@@ -30,6 +30,7 @@ from saq.job import Status
 from saq.queue.redis import RedisQueue
 
 from smarter.application.jobs import Job, UnknownJob, decode_job, encode_job
+from smarter.application.request_context import with_request_id
 
 RUN_JOB = "run_job"
 _PUMP_BATCH = 500
@@ -109,7 +110,7 @@ class SaqJobQueue:
             timeout=self._timeout,
             retries=self._retries,
             ttl=self._ttl,
-            job=encode_job(job),
+            job=with_request_id(encode_job(job)),
         )
         if added is not None:
             return True

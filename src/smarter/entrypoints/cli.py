@@ -33,6 +33,7 @@ from smarter.application.views import (
 )
 from smarter.domain.account_number import parse_account_number
 from smarter.domain.accounts import Principal
+from smarter.domain.environments import Environment
 from smarter.domain.errors import DomainError, NotFound
 from smarter.entrypoints.output import FORMATS, emit
 from smarter.entrypoints.settings import ConfigurationError, Settings, load_settings
@@ -88,17 +89,15 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         host=args.host or settings.bind_host,
         port=args.port or settings.port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's lines go through the app's logging (JSON outside local)
     )
 
 
 def worker(settings: Settings, _args: argparse.Namespace) -> None:
-    import logging
-
+    from smarter.entrypoints.log_format import configure_logging
     from smarter.entrypoints.worker import run_worker
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(settings.log_level, structured=settings.environment is not Environment.LOCAL)
     asyncio.run(run_worker(settings))
 
 

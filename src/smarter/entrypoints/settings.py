@@ -96,6 +96,8 @@ class Settings:
     provisioning_max_retry_seconds: float = 300.0
     # How often the outbox relay looks for new jobs (it is woken at once in-process).
     outbox_poll_seconds: float = 0.5
+    # `smarter worker` serves its Prometheus metrics on this port (on `bind_host`); unset: none.
+    worker_metrics_port: int | None = None
 
     @property
     def platform(self) -> Platform:
@@ -212,6 +214,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "provisioning_first_retry_seconds": _positive,
     "provisioning_max_retry_seconds": _positive,
     "outbox_poll_seconds": _positive,
+    "worker_metrics_port": _port,
 }
 
 

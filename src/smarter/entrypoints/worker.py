@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from dishka import AsyncContainer
 from saq import CronJob, Worker
 from saq.types import Context, TimersDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from smarter.adapters.in_process_job_queue import InProcessJobQueue, Runner
 from smarter.adapters.saq_job_queue import RUN_JOB, SaqJobQueue
@@ -32,8 +34,10 @@ from smarter.application.infrastructure import (
 )
 from smarter.application.jobs import Job, SweepProvisioning, UnknownJob, decode_job
 from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolicy
+from smarter.application.request_context import request_id_in, serving
 from smarter.entrypoints.relay import relay_outbox
 from smarter.entrypoints.settings import ConfigurationError, Settings
+from smarter.entrypoints.worker_metrics import count_client_statuses, record_job, serve_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +50,18 @@ def job_runner(container: AsyncContainer, retry_seconds: float) -> Runner:
     """Run one job in its own request scope; a job that raises runs again after a while."""
 
     async def run(job: Job) -> float | None:
+        started, outcome = time.perf_counter(), "failed"
         try:
             async with container() as request:
                 jobs = await request.get(ProvisioningJobs)
-                return await jobs.run(job)
+                again = await jobs.run(job)
+            outcome = "done" if again is None else "again"
+            return again
         except Exception:
             logger.exception("job %s failed; it runs again in %.0f s", job.key, retry_seconds)
             return retry_seconds
+        finally:
+            record_job(job, outcome, started)
 
     return run
 
@@ -70,7 +79,8 @@ async def run_job(ctx: WorkerContext, *, job: dict[str, Any]) -> float | None:
     except UnknownJob as error:  # queued by another version: retrying cannot help
         logger.error("job dropped: %s", error)
         return None
-    return await ctx["runner"](decoded)
+    with serving(request_id_in(job)):  # the request that caused it, in the job's log lines
+        return await ctx["runner"](decoded)
 
 
 async def sweep_provisioning(ctx: WorkerContext) -> None:
@@ -150,12 +160,17 @@ async def run_worker(settings: Settings) -> None:
         for port in (DnsZones, DnsResolver, Cluster, Certificates):
             await container.get(port)
         poll = settings.outbox_poll_seconds
+        sessions = await container.get(async_sessionmaker[AsyncSession])
+        serve_metrics(settings)
         worker = saq_worker(
             queue,
             job_runner(container, min(policy.max_retry_seconds, SWEEP_SECONDS)),
             concurrency=settings.worker_concurrency,
             timeout_seconds=settings.worker_job_timeout_seconds,
-            background=[lambda: relay_outbox(relay, poll_seconds=poll)],
+            background=[
+                lambda: relay_outbox(relay, poll_seconds=poll),
+                lambda: count_client_statuses(sessions),
+            ],
         )
         await worker.start()
     finally:
@@ -184,7 +199,11 @@ class EmbeddedProvisioning:
         self._queue = queue
         relay = await self._container.get(SqlOutboxRelay)
         poll = self._settings.outbox_poll_seconds
-        self._tasks = [asyncio.create_task(relay_outbox(relay, poll_seconds=poll))]
+        sessions = await self._container.get(async_sessionmaker[AsyncSession])
+        self._tasks = [
+            asyncio.create_task(relay_outbox(relay, poll_seconds=poll)),
+            asyncio.create_task(count_client_statuses(sessions)),
+        ]
         if sweep:
             self._tasks.append(asyncio.create_task(self._sweep(queue)))
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from smarter.adapters.sql.rows import OutboxRow, utc_now
 from smarter.application.infrastructure import JobQueue
 from smarter.application.jobs import Job, UnknownJob, decode_job, encode_job
+from smarter.application.request_context import request_id_in, serving, with_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class SqlOutbox:
 
     def add(self, job: Job) -> None:
         """Queue `job`; the row is written with the unit of work's next flush or commit."""
-        self._session.add(OutboxRow(job=encode_job(job), created_at=utc_now(), attempts=0))
+        document = with_request_id(encode_job(job))  # the request that caused it, for logs
+        self._session.add(OutboxRow(job=document, created_at=utc_now(), attempts=0))
         committed: Callable[[], None] | None = self._session.info.get(OUTBOX_COMMITTED)
         if committed is not None and not self._hooked:
             self._hooked = True
@@ -78,7 +80,8 @@ class SqlOutboxRelay:
             for document in documents:
                 job = _decoded(document)
                 if job is not None:
-                    await self._queue.enqueue(job)
+                    with serving(request_id_in(document)):
+                        await self._queue.enqueue(job)
             await session.commit()
             return len(documents)
 

@@ -15,6 +15,7 @@ from smarter.application.chat.answering import Answerer, ChatStream
 from smarter.application.chat.formats import ChatReply, decode_chat_request
 from smarter.application.chat.hosts import ServeHost
 from smarter.application.chat.recording import Turn
+from smarter.application.request_context import ACCOUNT, CLIENT
 from smarter.domain.host_router import ResolvedHost
 
 
@@ -41,6 +42,8 @@ class AnswerChat:
 
     async def __call__(self, call: ChatCall) -> ChatReply | ChatStream:
         served = await self._serve_host(call.host, call.origin)
+        ACCOUNT.set(served.client.account_number)  # for the request's log lines
+        CLIENT.set(served.client.name)
         api_key_id = authorize(served.entry, call.presented_key)
         await self._admission(served.client, api_key_id, call.caller)
         request = decode_chat_request(await call.read_body())

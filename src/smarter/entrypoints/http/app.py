@@ -16,6 +16,7 @@ from litestar.plugins.htmx import HTMXPlugin
 from smarter.application.chat.answer_chat import AnswerChat
 from smarter.application.chat.hosts import ServeHost
 from smarter.application.chat_ports import ChatRecorder
+from smarter.domain.environments import Environment
 from smarter.entrypoints.console.router import (
     console_router,
     csrf_config,
@@ -119,6 +120,7 @@ def create_app(
     """`embedded_worker`: also run provisioning jobs in this process (`serve` without Redis).
     `freeze_heap`: `gc.freeze()` once started (a server process; not for tests' many apps)."""
     di = make_container(settings) if container is None else container
+    structured = settings.environment is not Environment.LOCAL  # JSON log lines
     embedded = EmbeddedProvisioning(di, settings)
 
     async def start_worker() -> None:
@@ -163,12 +165,12 @@ def create_app(
         state=State({"settings": settings}),
         on_startup=[start_worker, start_chat],
         on_shutdown=[close_container],
-        logging_config=logging_config(settings.log_level),
+        logging_config=logging_config(settings.log_level, structured=structured),
         debug=False,
     )
     allow_every_method(app)  # Litestar 2 lists only some methods in OPTIONS
     setup_dishka(di, app)
-    client_hosts = create_client_host_app(di, settings.log_level)
+    client_hosts = create_client_host_app(di, settings.log_level, structured=structured)
     gate = HostGate(app.asgi_handler, di, settings.environment, client_hosts)
     app.asgi_handler = Observed(gate)
     return app

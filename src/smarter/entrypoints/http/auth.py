@@ -17,6 +17,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import SecurityRequirement, SecurityScheme
 
 from smarter.application.accounts import Authenticate
+from smarter.application.request_context import ACCOUNT
 from smarter.domain.accounts import Principal
 
 SCHEMES = ("token", "bearer")
@@ -45,7 +46,8 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRo
     container: AsyncContainer = connection.state.dishka_container
     use_case = await container.get(Authenticate)
     token = token_of(connection.headers.get("authorization"))
-    connection.state.principal = await use_case(token)
+    principal = connection.state.principal = await use_case(token)
+    ACCOUNT.set(str(principal.account_number))  # for the request's log lines
 
 
 def current_principal(request: Request[Any, Any, Any]) -> Principal:

@@ -126,7 +126,9 @@ def client_host_routes() -> list[ControllerRouterHandler]:
     return [llm_client, chat_completions, ui_config, *CLIENT_HOST_PAGE_ROUTES]
 
 
-def create_client_host_app(container: AsyncContainer, log_level: str = "info") -> Litestar:
+def create_client_host_app(
+    container: AsyncContainer, log_level: str = "info", *, structured: bool = False
+) -> Litestar:
     """The application client hosts are served by (the host gate calls it)."""
     return Litestar(
         route_handlers=client_host_routes(),
@@ -135,6 +137,6 @@ def create_client_host_app(container: AsyncContainer, log_level: str = "info") -
         before_request=refuse_nul_characters,
         openapi_config=None,
         state=State({CONTAINER: container}),
-        logging_config=logging_config(log_level),
+        logging_config=logging_config(log_level, structured=structured),
         debug=False,
     )
