@@ -54,6 +54,7 @@ from smarter.entrypoints.http.observed import Observed
 from smarter.entrypoints.http.openapi_schema import StrictStructSchemaPlugin
 from smarter.entrypoints.http.sandbox import SandboxController
 from smarter.entrypoints.settings import Settings
+from smarter.entrypoints.telemetry import tracer_provider_from, tracing_plugin
 from smarter.entrypoints.wiring import make_container
 from smarter.entrypoints.worker import EmbeddedProvisioning
 
@@ -121,6 +122,7 @@ def create_app(
     `freeze_heap`: `gc.freeze()` once started (a server process; not for tests' many apps)."""
     di = make_container(settings) if container is None else container
     structured = settings.environment is not Environment.LOCAL  # JSON log lines
+    tracing = tracer_provider_from()  # None unless OTEL_* variables ask for traces
     embedded = EmbeddedProvisioning(di, settings)
 
     async def start_worker() -> None:
@@ -142,6 +144,8 @@ def create_app(
         await embedded.stop()
         await (await di.get(ChatRecorder)).drain()  # every chat turn accepted is stored
         await di.close()
+        if tracing is not None:
+            tracing.shutdown()  # exports the spans still buffered
 
     app = Litestar(
         route_handlers=[
@@ -158,8 +162,9 @@ def create_app(
         request_max_body_size=MAX_BODY_BYTES,
         before_request=refuse_nul_characters,
         openapi_config=openapi_config(),
-        # The schema's structs refuse unknown fields; htmx requests for the console.
-        plugins=[StrictStructSchemaPlugin(), HTMXPlugin()],
+        # The schema's structs refuse unknown fields; htmx requests for the console; traces
+        # when OTEL_* asks for them.
+        plugins=[StrictStructSchemaPlugin(), HTMXPlugin(), *tracing_plugin(tracing)],
         template_config=template_config(),
         csrf_config=csrf_config(settings),
         state=State({"settings": settings}),
@@ -170,7 +175,9 @@ def create_app(
     )
     allow_every_method(app)  # Litestar 2 lists only some methods in OPTIONS
     setup_dishka(di, app)
-    client_hosts = create_client_host_app(di, settings.log_level, structured=structured)
+    client_hosts = create_client_host_app(
+        di, settings.log_level, structured=structured, plugins=tracing_plugin(tracing)
+    )
     gate = HostGate(app.asgi_handler, di, settings.environment, client_hosts)
     app.asgi_handler = Observed(gate)
     return app

@@ -8,6 +8,7 @@ response; CORS headers go on every answer to a page from an allowed origin.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 import msgspec
@@ -15,6 +16,7 @@ from dishka import AsyncContainer
 from litestar import HttpMethod, Litestar, MediaType, Request, Response, route
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
+from litestar.plugins import PluginProtocol
 from litestar.types import ControllerRouterHandler
 
 from smarter.application.chat.answer_chat import ChatCall
@@ -127,7 +129,11 @@ def client_host_routes() -> list[ControllerRouterHandler]:
 
 
 def create_client_host_app(
-    container: AsyncContainer, log_level: str = "info", *, structured: bool = False
+    container: AsyncContainer,
+    log_level: str = "info",
+    *,
+    structured: bool = False,
+    plugins: Sequence[PluginProtocol] = (),
 ) -> Litestar:
     """The application client hosts are served by (the host gate calls it)."""
     return Litestar(
@@ -138,5 +144,6 @@ def create_client_host_app(
         openapi_config=None,
         state=State({CONTAINER: container}),
         logging_config=logging_config(log_level, structured=structured),
+        plugins=list(plugins),
         debug=False,
     )
