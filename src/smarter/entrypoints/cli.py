@@ -90,6 +90,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port or settings.port,
         log_level=settings.log_level,
         log_config=None,  # uvicorn's lines go through the app's logging (JSON outside local)
+        timeout_graceful_shutdown=round(settings.shutdown_timeout_seconds),
     )
 
 

@@ -55,6 +55,9 @@ class Settings:
     console_session_hours: float = 12.0
     sign_in_attempts_per_user: int = 10
     sign_in_attempts_per_address: int = 100
+    # On SIGTERM `serve` stops accepting and finishes the requests it accepted for up to this
+    # long (Kubernetes: keep terminationGracePeriodSeconds above the preStop pause plus this).
+    shutdown_timeout_seconds: float = 30.0
 
     # --- provisioning (issue 5); in the `local` environment none of this is used ---
     # Where hosts point: a hostname (CNAME) or an IPv4 address (A record).
@@ -214,6 +217,7 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "provisioning_first_retry_seconds": _positive,
     "provisioning_max_retry_seconds": _positive,
     "outbox_poll_seconds": _positive,
+    "shutdown_timeout_seconds": _positive,
     "worker_metrics_port": _port,
 }
 

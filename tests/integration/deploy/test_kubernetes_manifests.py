@@ -213,7 +213,7 @@ def test_the_web_deployment_serves_with_probes_resources_and_a_drain_longer_than
 
 def settings_drain(settings: Settings) -> float:
     """How long a stopping server may take to finish what it accepted."""
-    return float(getattr(settings, "shutdown_timeout_seconds", 30))
+    return settings.shutdown_timeout_seconds
 
 
 def test_every_pod_runs_as_a_non_root_user_with_a_read_only_root(
