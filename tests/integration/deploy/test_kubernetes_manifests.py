@@ -38,7 +38,8 @@ PROJECT = Path(__file__).resolve().parents[3]
 KUSTOMIZE = PROJECT / "deploy" / "kubernetes"
 OVERLAYS = {"alpha": Environment.ALPHA, "prod": Environment.PROD}
 SECRET_NAME = "smarter-secrets"
-REQUIRED_SECRETS = {"SMARTER_DATABASE_URL", "SMARTER_REDIS_URL"}
+SHARED = {"SMARTER_DATABASE_URL", "SMARTER_REDIS_URL"}
+REQUIRED_SECRETS = {"smarter-web": {*SHARED, "SMARTER_SECRET_KEY"}, "smarter-worker": SHARED}
 SECRET_WORDS = ("DATABASE_URL", "REDIS_URL", "API_KEY", "TOKEN", "PASSWORD", "SECRET", "PROVIDERS")
 
 Object = dict[str, Any]
@@ -171,13 +172,13 @@ def test_the_config_map_holds_valid_settings_for_the_overlays_environment_and_no
 def test_every_pod_takes_its_secrets_by_reference_from_the_operators_secret(
     objects: tuple[Object, ...],
 ) -> None:
-    for name in ("smarter-web", "smarter-worker"):
+    for name, required in REQUIRED_SECRETS.items():
         spec = container(objects, "Deployment", name)
         references = secret_names(spec)
-        assert set(references) >= REQUIRED_SECRETS
+        assert set(references) >= required
         for variable, reference in references.items():
             assert reference["name"] == SECRET_NAME
-            assert reference.get("optional", False) is (variable not in REQUIRED_SECRETS)
+            assert reference.get("optional", False) is (variable not in required)
         assert all("value" not in e for e in spec["env"] if e["name"] in references)
     migrate = container(objects, "Job", "smarter-migrate")
     assert set(secret_names(migrate)) == {"SMARTER_DATABASE_URL"}
