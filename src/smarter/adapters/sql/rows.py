@@ -31,7 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Every constraint and index gets a predictable name, so migrations can refer to it.
 NAMING_CONVENTION = {
@@ -82,6 +82,11 @@ def _created() -> Mapped[datetime]:
     return mapped_column(default=utc_now)
 
 
+def _read_only(target: str) -> Any:
+    """A reference to the parent row, loaded only where a query asks for it (`joinedload`)."""
+    return relationship(target, viewonly=True, lazy="raise")
+
+
 class AccountRow(Base):
     __tablename__ = "accounts"
 
@@ -105,6 +110,8 @@ class UserRow(Base):
     # An argon2 hash (with its own salt and parameters); None until a password is set.
     password_hash: Mapped[str | None] = mapped_column(String(PASSWORD_HASH_LENGTH), default=None)
 
+    account: Mapped[AccountRow] = _read_only("AccountRow")
+
 
 class InvitationRow(Base):
     """A one-time link to set a password; only its hash is kept."""
@@ -117,6 +124,8 @@ class InvitationRow(Base):
     created_at: Mapped[datetime] = _created()
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    user: Mapped[UserRow] = _read_only("UserRow")
 
 
 class ConsoleSessionRow(Base):
@@ -164,6 +173,8 @@ class CustomDomainRow(Base):
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     last_verification: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
     created_at: Mapped[datetime] = _created()
+
+    account: Mapped[AccountRow] = _read_only("AccountRow")
 
 
 class LLMClientRow(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,24 +31,62 @@ AfterCommit = Callable[[frozenset[AccountNumber]], Awaitable[None]]
 
 
 class SqlUnitOfWork:
-    """Repositories sharing one session: nothing they write is stored until `commit()`."""
+    """Repositories sharing one session: nothing they write is stored until `commit()`.
+
+    Each repository is built when first used: building one costs some microseconds (its
+    advanced-alchemy repositories prepare statements), and most units of work use one or two.
+    """
 
     def __init__(
         self, session: AsyncSession, platform: Platform, after_commit: AfterCommit | None = None
     ) -> None:
         self.session = session
+        self._platform = platform
         self._after_commit = after_commit
-        self.accounts = SqlAccounts(session)
-        self.users = SqlUsers(session)
-        self.tokens = SqlAccountTokens(session)
-        self.invitations = SqlInvitations(session)
-        self.clients = SqlLLMClients(session, platform)
-        self.api_keys = SqlAPIKeys(session)
-        self.domains = SqlCustomDomains(session)
-        self.outbox = SqlOutbox(session)
-        self.provisioning = SqlProvisioningRecords(session)
-        self.history = SqlRequestHistory(session)
-        self.conversations = SqlConversations(session)
+
+    @cached_property
+    def accounts(self) -> SqlAccounts:
+        return SqlAccounts(self.session)
+
+    @cached_property
+    def users(self) -> SqlUsers:
+        return SqlUsers(self.session)
+
+    @cached_property
+    def tokens(self) -> SqlAccountTokens:
+        return SqlAccountTokens(self.session)
+
+    @cached_property
+    def invitations(self) -> SqlInvitations:
+        return SqlInvitations(self.session)
+
+    @cached_property
+    def clients(self) -> SqlLLMClients:
+        return SqlLLMClients(self.session, self._platform)
+
+    @cached_property
+    def api_keys(self) -> SqlAPIKeys:
+        return SqlAPIKeys(self.session)
+
+    @cached_property
+    def domains(self) -> SqlCustomDomains:
+        return SqlCustomDomains(self.session)
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self.session)
+
+    @cached_property
+    def provisioning(self) -> SqlProvisioningRecords:
+        return SqlProvisioningRecords(self.session)
+
+    @cached_property
+    def history(self) -> SqlRequestHistory:
+        return SqlRequestHistory(self.session)
+
+    @cached_property
+    def conversations(self) -> SqlConversations:
+        return SqlConversations(self.session)
 
     async def commit(self) -> None:
         await self.session.commit()
