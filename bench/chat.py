@@ -1,4 +1,4 @@
-"""The chat benchmark (DESIGN section 8): requests/s and p50/p99 latency measured with `wrk` at
+"""The chat benchmark: requests/s and p50/p99 latency measured with `wrk` at
 concurrency 1 and 16, side by side on this machine, for
 
   (a) Smarter's `POST /llm-client/` on a deployed client host: PostgreSQL and Redis configured,

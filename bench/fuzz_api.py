@@ -1,4 +1,4 @@
-"""Fuzz the console API against its own OpenAPI schema (DESIGN section 8: no 5xx).
+"""Fuzz the console API against its own OpenAPI schema (target: no 5xx).
 
 Not part of the tests: `make fuzz` runs it. It starts the platform in the embedded default
 (`smarter serve`) on a free port with a throwaway SQLite database and the demo on, adds an

@@ -1,4 +1,4 @@
-"""Host resolution must not grow with the number of clients (DESIGN section 8).
+"""Host resolution must not grow with the number of clients.
 
 Resolves the same mix of hosts (console, API, client hosts that exist and that do not,
 custom-domain hosts, invalid hosts) against in-memory indexes of 10 clients and of 100,000

@@ -1,4 +1,5 @@
-"""The import rules of the layers (DESIGN section 6), checked on the source with `ast`.
+"""The import rules of the layers (domain <- application <- adapters and entrypoints),
+checked on the source with `ast`.
 
 The domain depends on the standard library and msgspec only; the application adds the domain.
 """

@@ -1,4 +1,4 @@
-"""Custom domains (DESIGN section 4): a zone per registration, a marker, then the proof.
+"""Custom domains: a zone per registration, a marker, then the proof of control.
 
 The job creates the registration's hosted zone (caller reference unique to the registration),
 stores its name servers for the customer and writes the TXT marker `_smarter.<domain>` with a

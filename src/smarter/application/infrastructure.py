@@ -1,5 +1,5 @@
 """Ports of the outside world the provisioning worker drives: DNS zones, DNS resolution, the
-Kubernetes cluster, certificates and the job queue (DESIGN sections 4 and 7).
+Kubernetes cluster, certificates and the job queue.
 
 Every call is idempotent: applying what is there already, or deleting what is gone, succeeds.
 Nothing here waits for long: a caller that must wait (DNS propagation, certificate issuance)

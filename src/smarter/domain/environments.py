@@ -1,4 +1,4 @@
-"""Environments and the domains each one serves (DESIGN section 2)."""
+"""Environments and the domains each one serves: the console and API domains, the scheme."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What a request's Host header is (seed 000, DESIGN section 2).
+"""What a request's Host header is: a console host, an API host, a named client host, a
+custom-domain client host, or nothing we serve.
 
 Classification is by exact match and by suffix, never by a pattern per client: the work per
 host is the same whether the platform has ten clients or a hundred thousand. Named clients and

@@ -1,6 +1,7 @@
 """The LLMClient: a customer's chat client, its hosts and URLs, and its deployment state.
 
-The fields are those of seed 003; the properties follow its contract and its examples.
+The fields and the URL properties are those of the original platform's LLMClient model;
+its documented examples are test vectors in tests/unit/domain/test_llm_client.py.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def router_for(platform: Platform) -> HostRouter:
 
 
 class LLMClientSpec(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """What the customer sets: the name, the model settings and the UI settings (seed 003).
+    """What the customer sets: the name, the model settings and the UI settings.
 
     It is the body of create and patch requests and of a manifest, and the part of a stored
     client that the customer owns; everything else on LLMClient is identity or state.
@@ -270,7 +271,7 @@ class LLMClient(LLMClientSpec, kw_only=True):
 
     @property
     def ready(self) -> bool:
-        """Seed 003: ready in sandbox mode, or when deployed, verified and certified."""
+        """Ready in sandbox mode, or when deployed, verified and certified."""
         return self.mode(self.url) is ClientMode.SANDBOX or self.is_provisioned
 
     @property
@@ -282,7 +283,8 @@ class LLMClient(LLMClientSpec, kw_only=True):
         return self.system_role_at(datetime.now(UTC))
 
     def system_role_at(self, now: datetime) -> str:
-        """Seed 003: `2024-06-01 12:00:00 System: You are a helpful assistant.`"""
+        """The system role behind a time stamp, e.g.
+        `2024-06-01 12:00:00 System: You are a helpful assistant.`"""
         return f"{now:%Y-%m-%d %H:%M:%S} System: {self.default_system_role}"
 
     # -- desired and observed state -------------------------------------------------------

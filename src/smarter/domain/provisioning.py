@@ -199,7 +199,7 @@ def wildcard_of(client: LLMClient) -> tuple[str, str]:
     """The shared certificate covering the client's default host: (name, wildcard host).
 
     `*.<account>.<api domain>` for the account admin's clients; `*.<owner>.<account>.<api
-    domain>` for another owner's, whose hosts carry the owner's label (seed 003).
+    domain>` for another owner's, whose hosts carry the owner's label (`<name>.<owner>`).
     """
     parent = client.default_host.split(".", 1)[1]
     parts = ["wildcard", str(client.account_number)]

@@ -1,4 +1,5 @@
-"""The two observed-status state machines of a client (DESIGN section 3), as explicit tables.
+"""The two observed-status state machines of a client (DNS verification and TLS certificate
+issuance), as explicit tables.
 
 A change that is not in the table raises IllegalTransition; every allowed change yields a
 StatusEvent for the client's timeline.

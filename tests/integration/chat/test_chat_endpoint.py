@@ -30,7 +30,7 @@ async def test_a_ready_client_answers_with_a_chat_completion_and_a_session_key(
     assert upstream.requests[-1].headers["authorization"] == f"Bearer {UPSTREAM_KEY}"
 
 
-async def test_seed_002s_request_is_answered_and_the_session_continues(
+async def test_a_request_with_prompt_history_is_answered_and_the_session_continues(
     smarter: Smarter, tenant: Tenant
 ) -> None:
     await smarter.ready_client(tenant.admin)

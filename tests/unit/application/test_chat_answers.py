@@ -267,7 +267,7 @@ def test_a_bad_body_is_refused_by_the_request_type(body: dict[str, Any]) -> None
         msgspec.convert(body, ChatRequest)
 
 
-def test_seed_002s_example_body_is_accepted() -> None:
+def test_a_body_with_messages_and_prompt_history_is_accepted() -> None:
     body = {
         "messages": [{"role": "user", "content": "what is FMLA?"}],
         "prompt_history": [

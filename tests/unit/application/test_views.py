@@ -125,7 +125,7 @@ async def test_a_sandbox_clients_view_points_at_the_console(world: World) -> Non
     assert view.dns_verification_status == "Not Verified"
 
 
-async def test_the_client_view_encodes_as_json_with_the_seed_names(world: World) -> None:
+async def test_the_client_view_encodes_as_json_with_the_original_field_names(world: World) -> None:
     encoded = msgspec.json.decode(msgspec.json.encode(client_view(await _live_client(world))))
 
     assert set(SEED_NAMES) <= set(encoded)

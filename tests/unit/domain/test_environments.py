@@ -1,4 +1,4 @@
-"""Environments, their console and API domains, and the scheme rule (DESIGN section 2)."""
+"""Environments, their console and API domains, and the scheme rule."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ DOMAINS = [
 
 
 @pytest.mark.parametrize(("environment", "console", "api", "base_api"), DOMAINS)
-def test_each_environment_has_the_console_and_api_domains_of_the_design_table(
+def test_each_environment_has_its_console_and_api_domains(
     environment: Environment, console: str, api: str, base_api: str
 ) -> None:
     platform = Platform(environment=environment)
@@ -57,7 +57,7 @@ def test_the_scheme_is_http_in_local_and_https_elsewhere(
     assert Platform(environment=environment).scheme == scheme
 
 
-def test_the_defaults_are_the_design_settings() -> None:
+def test_the_defaults_are_example_com_platform_api_local_and_port_9357() -> None:
     platform = Platform()
     assert (
         platform.root_domain,

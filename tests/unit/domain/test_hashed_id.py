@@ -7,7 +7,7 @@ import pytest
 from smarter.domain.hashed_id import decode_hashed_id, encode_hashed_id
 
 
-def test_the_design_example_id_6_is_rMTAwMDAwNgx() -> None:  # noqa: N802 - the literal
+def test_id_6_is_rMTAwMDAwNgx() -> None:  # noqa: N802 - the literal
     assert encode_hashed_id(6) == "rMTAwMDAwNgx"
     assert decode_hashed_id("rMTAwMDAwNgx") == 6
 

@@ -1,4 +1,4 @@
-"""Host classification (seed 000, DESIGN section 2): every host kind, normalisation, rejections."""
+"""Host classification: every host kind, normalisation, rejections."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def resolve(host: str) -> ResolvedHost:
     return ROUTER.resolve(host)
 
 
-# -- seed 000: the console hosts --------------------------------------------------------------
+# -- the console hosts ------------------------------------------------------------------------
 
 CONSOLE_HOSTS = [
     ("localhost:9357", LOCAL),
@@ -33,14 +33,14 @@ CONSOLE_HOSTS = [
 
 
 @pytest.mark.parametrize(("host", "environment"), CONSOLE_HOSTS)
-def test_each_console_host_of_the_seed_is_a_console_host_of_its_environment(
+def test_each_console_host_is_a_console_host_of_its_environment(
     host: str, environment: Environment
 ) -> None:
     resolved = resolve(host)
     assert resolved == ResolvedHost(host=host, kind=HostKind.CONSOLE, environment=environment)
 
 
-# -- seed 000: the API hosts ------------------------------------------------------------------
+# -- the API hosts ----------------------------------------------------------------------------
 
 API_HOSTS = [
     ("api.localhost:9357", LOCAL),
@@ -49,20 +49,20 @@ API_HOSTS = [
     ("alpha.api.example.com", ALPHA),
     ("beta.api.example.com", BETA),
     ("next.api.example.com", NEXT),
-    # The DNS-shaped stand-in that local client hosts hang under (seed 003, base_api_domain).
+    # The DNS-shaped stand-in that local client hosts hang under (the client's base_api_domain).
     ("api.local.example.com", LOCAL),
 ]
 
 
 @pytest.mark.parametrize(("host", "environment"), API_HOSTS)
-def test_each_api_host_of_the_seed_is_an_api_host_of_its_environment(
+def test_each_api_host_is_an_api_host_of_its_environment(
     host: str, environment: Environment
 ) -> None:
     resolved = resolve(host)
     assert resolved == ResolvedHost(host=host, kind=HostKind.API, environment=environment)
 
 
-# -- seed 000: the named client hosts, plus the local and non-admin forms --------------------
+# -- the named client hosts, plus the local and non-admin forms ------------------------------
 
 CLIENT_HOSTS = [
     # host, environment, account number, llm_client_name

@@ -1,4 +1,4 @@
-"""The LLMClient of seed 003: its names, hosts and URLs (the seed's examples are test vectors),
+"""The LLMClient: its names, hosts and URLs (the original platform's examples are test vectors),
 its validation, its readiness and its deployment state."""
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ AT = datetime(2024, 6, 1, 12, 0, 0, tzinfo=UTC)
 LOCAL = Platform(environment=Environment.LOCAL)
 ALPHA = Platform(environment=Environment.ALPHA)
 PROD = Platform(environment=Environment.PROD)
-# Seed 003's sandbox examples live under smarter.sh; there example.com is a customer's domain.
+# The original platform's sandbox examples live under smarter.sh; there example.com is a
+# customer's domain.
 SMARTER_ALPHA = Platform(root_domain="smarter.sh", environment=Environment.ALPHA)
 
 
@@ -59,7 +60,7 @@ def unverified_domain(name: str = "example.com") -> CustomDomain:
     return CustomDomain(domain_name=name, account_number=ACCOUNT)
 
 
-# -- seed 003: the examples, literally ---------------------------------------------------------
+# -- the original platform's examples, literally -----------------------------------------------
 
 
 def test_base_api_domain_is_the_environment_api_domain() -> None:
@@ -556,7 +557,7 @@ def test_values_at_the_edges_of_the_rules_are_accepted(field: str, value: Any) -
     assert getattr(make_client(**{field: value}), field) == value
 
 
-def test_the_seed_example_settings_are_valid() -> None:
+def test_the_original_platforms_example_settings_are_valid() -> None:
     client = make_client(
         name="stackademy",
         description="Answers questions about Stackademy courses.",

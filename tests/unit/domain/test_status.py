@@ -39,7 +39,7 @@ TLS_FORBIDDEN = [
 ]
 
 
-def test_the_status_values_are_exactly_those_of_the_seed() -> None:
+def test_the_status_values_are_exactly_those_of_the_original_platform() -> None:
     assert [s.value for s in DnsVerificationStatus] == [
         "Not Verified",
         "Verifying",
@@ -64,7 +64,7 @@ def test_no_status_moves_to_itself() -> None:
     assert all(current not in targets for current, targets in TLS_TRANSITIONS.items())
 
 
-def test_the_tables_allow_the_provisioning_paths_of_the_design() -> None:
+def test_the_tables_allow_every_provisioning_path() -> None:
     dns, tls = DnsVerificationStatus, TlsCertificateIssuanceStatus
     assert (dns.NOT_VERIFIED, dns.VERIFYING) in DNS_ALLOWED
     assert (dns.VERIFYING, dns.VERIFIED) in DNS_ALLOWED

@@ -1,5 +1,6 @@
-"""What a chat request carries and what it is answered with (seed 002, plus the OpenAI fields
-an SDK sends), and the chat page's configuration."""
+"""What a chat request carries and what it is answered with (`messages`, optional
+`prompt_history` and `session_key`, plus the OpenAI fields an SDK sends), and the chat
+page's configuration."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class PromptHistoryItem(msgspec.Struct, kw_only=True):
 
 
 class ChatRequest(msgspec.Struct, kw_only=True):
-    """The body of `POST /llm-client/` (seed 002) and of `POST /v1/chat/completions`.
+    """The body of `POST /llm-client/` and of `POST /v1/chat/completions`.
 
     `model` is accepted for OpenAI SDKs and ignored: the client's owner chooses the model.
     `temperature` overrides the client's; `max_tokens` may lower the client's, never raise it.

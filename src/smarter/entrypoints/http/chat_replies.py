@@ -29,7 +29,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 def accepts_stream(request: Request[Any, Any, Any]) -> bool:
-    """`Accept: text/event-stream` asks seed 002's endpoint for a stream."""
+    """`Accept: text/event-stream` asks `POST /llm-client/` for a stream."""
     return EVENT_STREAM in request.headers.get("accept", "")
 
 

@@ -79,7 +79,7 @@ _POST = [HttpMethod.POST, HttpMethod.OPTIONS]
 
 @route("/llm-client/", http_method=_POST, status_code=200, include_in_schema=False)
 async def llm_client(request: Request[Any, Any, Any]) -> Response[Any]:
-    """Seed 002's chat endpoint: a ChatCompletion plus `session_key` and `request_id`."""
+    """The chat endpoint: a ChatCompletion plus `session_key` and `request_id`."""
     if request.method == HttpMethod.OPTIONS:
         return await preflight(request)
     return await _chat(request, openai_shape=False)

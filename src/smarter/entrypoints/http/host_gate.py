@@ -1,4 +1,5 @@
-"""The host gate: every request's Host is classified before any routing (DESIGN section 2).
+"""The host gate: every request's Host is classified before any routing; an unknown Host
+is answered 400 before it reaches a route.
 
 It wraps the whole ASGI application. An invalid host, or a host of another environment, gets
 400 with the router's reason; console and API hosts go on to the application; client and
