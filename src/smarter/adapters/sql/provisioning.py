@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, exists, false, or_, select, true, update
+from sqlalchemy import exists, false, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from smarter.adapters.sql.custom_domains import domain_of
 from smarter.adapters.sql.integrity import guarded_write
+from smarter.adapters.sql.repositories import (
+    CustomDomainRows,
+    ManagedCertificateRows,
+    ProvisionedHostRows,
+    translates_errors,
+)
 from smarter.adapters.sql.rows import (
-    AccountRow,
     CustomDomainRow,
     LLMClientRow,
     ManagedCertificateRow,
@@ -54,6 +60,16 @@ def _host(row: ProvisionedHostRow) -> ProvisionedHost:
     )
 
 
+def _certificate_row(certificate: ManagedCertificate) -> ManagedCertificateRow:
+    return ManagedCertificateRow(
+        name=certificate.name,
+        hosts=list(certificate.hosts),
+        phase=certificate.phase.value,
+        reason=certificate.reason,
+        **{name: getattr(certificate, name) for name in _CERTIFICATE_FIELDS},
+    )
+
+
 def _certificate(row: ManagedCertificateRow) -> ManagedCertificate:
     return ManagedCertificate(
         name=row.name,
@@ -64,40 +80,40 @@ def _certificate(row: ManagedCertificateRow) -> ManagedCertificate:
     )
 
 
+@translates_errors
 class SqlProvisioningRecords:
+    """Rows through advanced-alchemy's repositories; the sweep's lookups select ids and names
+    only (a repository loads whole rows, a client's with its JSON spec), and a certificate is
+    claimed by one conditional UPDATE (compare-and-set), which a repository cannot express."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._hosts = ProvisionedHostRows(session)
+        self._certificates = ManagedCertificateRows(session)
+        self._domains = CustomDomainRows(session)
 
     # -- hosts -------------------------------------------------------------------------------
 
     async def hosts_of(self, client_id: int) -> list[ProvisionedHost]:
-        rows = await self._session.scalars(
-            select(ProvisionedHostRow)
-            .where(ProvisionedHostRow.llm_client_id == client_id)
-            .order_by(ProvisionedHostRow.host)
+        rows = await self._hosts.get_many(
+            ProvisionedHostRow.llm_client_id == client_id, order_by=ProvisionedHostRow.host.asc()
         )
         return [_host(row) for row in rows]
 
     async def save_host(self, host: ProvisionedHost) -> None:
         """Insert or replace the record of `host.host`."""
-        row = await self._session.scalar(
-            select(ProvisionedHostRow).where(ProvisionedHostRow.host == host.host)
+        row = ProvisionedHostRow(
+            host=host.host,
+            llm_client_id=host.client_id,
+            role=host.role.value,
+            check=host.check.value,
+            updated_at=host.updated_at or utc_now(),
+            **{name: getattr(host, name) for name in _HOST_FIELDS},
         )
-        if row is None:
-            row = ProvisionedHostRow(host=host.host)
-            self._session.add(row)
-        row.llm_client_id = host.client_id
-        row.role = host.role.value
-        row.check = host.check.value
-        row.updated_at = host.updated_at or utc_now()
-        for name in _HOST_FIELDS:
-            setattr(row, name, getattr(host, name))
-        await self._session.flush()
+        await self._hosts.upsert(row, match_fields=["host"])
 
     async def delete_host(self, host: str) -> None:
-        await self._session.execute(
-            delete(ProvisionedHostRow).where(ProvisionedHostRow.host == host)
-        )
+        await self._hosts.delete_where(ProvisionedHostRow.host == host, sanity_check=False)
 
     # -- certificates ------------------------------------------------------------------------
 
@@ -106,20 +122,7 @@ class SqlProvisioningRecords:
         return None if row is None else _certificate(row)
 
     async def save_certificate(self, certificate: ManagedCertificate) -> None:
-        row = await self._certificate_row(certificate.name)
-        if row is None:
-            row = ManagedCertificateRow(name=certificate.name)
-            self._session.add(row)
-        self._fill(row, certificate)
-        await self._session.flush()
-
-    @staticmethod
-    def _fill(row: ManagedCertificateRow, certificate: ManagedCertificate) -> None:
-        row.hosts = list(certificate.hosts)
-        row.phase = certificate.phase.value
-        row.reason = certificate.reason
-        for name in _CERTIFICATE_FIELDS:
-            setattr(row, name, getattr(certificate, name))
+        await self._certificates.upsert(_certificate_row(certificate), match_fields=["name"])
 
     async def claim_certificate(
         self, certificate: ManagedCertificate, stale_before: datetime
@@ -128,11 +131,9 @@ class SqlProvisioningRecords:
         a concurrent claim loses on the unique name or on the re-checked WHERE clause."""
         row = ManagedCertificateRow
         if await self._certificate_row(certificate.name) is None:
-            new = row(name=certificate.name)
-            self._fill(new, certificate)
             try:
                 async with guarded_write(self._session, "claimed by another worker"):
-                    self._session.add(new)
+                    await self._certificates.add(_certificate_row(certificate))
             except Conflict:
                 return False
             return True
@@ -152,8 +153,8 @@ class SqlProvisioningRecords:
         return bool(getattr(claimed, "rowcount", 0))
 
     async def delete_certificate(self, name: str) -> None:
-        await self._session.execute(
-            delete(ManagedCertificateRow).where(ManagedCertificateRow.name == name)
+        await self._certificates.delete_where(
+            ManagedCertificateRow.name == name, sanity_check=False
         )
 
     async def certificate_users(self, name: str) -> list[int]:
@@ -166,10 +167,9 @@ class SqlProvisioningRecords:
         return list(ids)
 
     async def _certificate_row(self, name: str) -> ManagedCertificateRow | None:
-        return await self._session.scalar(
-            select(ManagedCertificateRow)
-            .where(ManagedCertificateRow.name == name)
-            .execution_options(populate_existing=True)
+        return await self._certificates.get_one_or_none(
+            ManagedCertificateRow.name == name,
+            execution_options={"populate_existing": True},  # as stored now, even if loaded
         )
 
     # -- what the sweep looks for ------------------------------------------------------------
@@ -248,27 +248,23 @@ class SqlProvisioningRecords:
     # -- custom domains across accounts ------------------------------------------------------
 
     async def registration(self, domain_id: int) -> DomainRegistration | None:
-        found = (
-            await self._session.execute(
-                select(CustomDomainRow, AccountRow.account_number)
-                .join(AccountRow, AccountRow.id == CustomDomainRow.account_id)
-                .where(CustomDomainRow.id == domain_id)
-                .execution_options(populate_existing=True)
-            )
-        ).first()
-        if found is None:
+        row = await self._domains.get_one_or_none(
+            CustomDomainRow.id == domain_id,
+            load=[joinedload(CustomDomainRow.account)],
+            execution_options={"populate_existing": True},  # as stored now, even if loaded
+        )
+        if row is None:
             return None
-        row, number = found
-        return DomainRegistration(domain=domain_of(row, number), registered_at=row.created_at)
+        domain = domain_of(row, row.account.account_number)
+        return DomainRegistration(domain=domain, registered_at=row.created_at)
 
     async def registrations_named(self, domain_name: str) -> list[CustomDomain]:
-        rows = await self._session.execute(
-            select(CustomDomainRow, AccountRow.account_number)
-            .join(AccountRow, AccountRow.id == CustomDomainRow.account_id)
-            .where(CustomDomainRow.domain_name == domain_name)
-            .order_by(CustomDomainRow.id)
+        rows = await self._domains.get_many(
+            CustomDomainRow.domain_name == domain_name,
+            load=[joinedload(CustomDomainRow.account)],
+            order_by=CustomDomainRow.id.asc(),
         )
-        return [domain_of(row, number) for row, number in rows]
+        return [domain_of(row, row.account.account_number) for row in rows]
 
     async def unverified_domains(self, limit: int) -> list[int]:
         ids = await self._session.scalars(

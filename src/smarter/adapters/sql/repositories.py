@@ -38,6 +38,8 @@ from smarter.adapters.sql.rows import (
     InvitationRow,
     LLMClientAPIKeyRow,
     LLMClientRow,
+    ManagedCertificateRow,
+    ProvisionedHostRow,
     UserRow,
 )
 from smarter.domain.account_number import AccountNumber
@@ -84,6 +86,14 @@ class LLMClientRows(Rows[LLMClientRow]):
 
 class APIKeyRows(Rows[LLMClientAPIKeyRow]):
     model_type = LLMClientAPIKeyRow
+
+
+class ProvisionedHostRows(Rows[ProvisionedHostRow]):
+    model_type = ProvisionedHostRow
+
+
+class ManagedCertificateRows(Rows[ManagedCertificateRow]):
+    model_type = ManagedCertificateRow
 
 
 def of_account(
