@@ -54,36 +54,31 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     token_id: int | None = None  # None when an operator acts through the CLI
 
 
-class AccountToken(msgspec.Struct, kw_only=True):
-    """A console API credential of one user; only its hash and a display prefix are kept."""
+class StoredSecret(msgspec.Struct, kw_only=True):
+    """A credential as stored: only its hash and a display prefix are kept."""
+
+    name: str
+    digest: str
+    display_prefix: str
+    id: int | None = None
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AccountToken(StoredSecret, kw_only=True):
+    """A console API credential of one user."""
 
     user_id: int
-    name: str
-    digest: str
-    display_prefix: str
-    id: int | None = None
-    created_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
 
-class LLMClientAPIKey(msgspec.Struct, kw_only=True):
-    """A key a deployed client may require in `x-api-key`; stored as a hash."""
+class LLMClientAPIKey(StoredSecret, kw_only=True):
+    """A key a deployed client may require in `x-api-key`."""
 
     llm_client_id: int
-    name: str
-    digest: str
-    display_prefix: str
-    id: int | None = None
-    created_at: datetime | None = None
-    revoked_at: datetime | None = None
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None
 
 
 class Invitation(msgspec.Struct, kw_only=True):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smarter.adapters.sql.rows import AccountTokenRow, LLMClientAPIKeyRow, utc_now
-from smarter.domain.accounts import AccountToken, LLMClientAPIKey
+from smarter.domain.accounts import StoredSecret
 
 _READ = ("name", "digest", "display_prefix", "id", "created_at", "revoked_at")
 
@@ -15,7 +15,7 @@ def secret_fields(row: AccountTokenRow | LLMClientAPIKeyRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in _READ}
 
 
-def secret_columns(secret: AccountToken | LLMClientAPIKey) -> dict[str, Any]:
+def secret_columns(secret: StoredSecret) -> dict[str, Any]:
     """The shared columns of a new secret's row."""
     return {
         "name": secret.name,
