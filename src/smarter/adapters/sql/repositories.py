@@ -34,6 +34,7 @@ from smarter.adapters.sql.rows import (
     AccountRow,
     AccountTokenRow,
     Base,
+    ConsoleSessionRow,
     CustomDomainRow,
     InvitationRow,
     LLMClientAPIKeyRow,
@@ -74,6 +75,11 @@ class InvitationRows(Rows[InvitationRow]):
 
 class AccountTokenRows(Rows[AccountTokenRow]):
     model_type = AccountTokenRow
+
+
+class ConsoleSessionRows(Rows[ConsoleSessionRow]):
+    model_type = ConsoleSessionRow
+    id_attribute = "key"
 
 
 class CustomDomainRows(Rows[CustomDomainRow]):
