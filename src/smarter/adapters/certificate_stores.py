@@ -24,7 +24,7 @@ import base64
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -133,38 +133,36 @@ class FileCertificateStore:
             return None
 
     def _write(self, path: Path, text: str, mode: int) -> None:
-        self._directory.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=".tmp-")
-        try:
-            os.fchmod(descriptor, mode)
-            with os.fdopen(descriptor, "w") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
+        """Atomic replace: the file is complete or as it was, never half written."""
+        with self._complete_file(text, mode) as temporary:
             os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
 
     def _create(self, path: Path, text: str, mode: int) -> bool:
-        """Atomic create-if-absent: write a temporary file, then hard-link it into place
+        """Atomic create-if-absent: a complete temporary file is hard-linked into place
         (link fails when the name exists), so the file appears complete or not at all."""
-        self._directory.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=".tmp-")
-        try:
-            os.fchmod(descriptor, mode)
-            with os.fdopen(descriptor, "w") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
+        with self._complete_file(text, mode) as temporary:
             try:
                 os.link(temporary, path)
             except FileExistsError:
                 return False
             return True
+
+    @contextlib.contextmanager
+    def _complete_file(self, text: str, mode: int) -> Iterator[str]:
+        """A temporary file in the directory holding `text` on disk; gone afterwards unless
+        the block moved it into place."""
+        self._directory.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=self._directory, prefix=".tmp-")
+        try:
+            os.fchmod(descriptor, mode)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            yield temporary
         finally:
-            os.unlink(temporary)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
 
     @staticmethod
     def _remove(*paths: Path) -> None:
