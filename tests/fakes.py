@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -430,7 +431,9 @@ class FakeRequestHistory:
             mine = [r for r in mine if order(r) < order(cursor)]
         return [copy.deepcopy(r) for r in reversed(mine)][:limit]
 
-    async def daily_usage(self, client_id: int, since: datetime) -> list[DailyUsage]:
+    async def daily_usage(
+        self, client_id: int, since: datetime
+    ) -> builtins.list[DailyUsage]:  # `list` is a method here
         days: dict[Any, DailyUsage] = {}
         for r in self.rows.values():
             if r.llm_client_id != client_id or r.created_at is None or r.created_at < since:

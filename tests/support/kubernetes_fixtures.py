@@ -29,4 +29,4 @@ def kubernetes_api() -> Iterator[KubernetesApiServer]:
 def kubernetes_client(kubernetes_api: KubernetesApiServer) -> Iterator[client.ApiClient]:
     api_client = kubernetes_api_client(kubernetes_api.url)
     yield api_client
-    api_client.close()
+    api_client.close()  # type: ignore[no-untyped-call]

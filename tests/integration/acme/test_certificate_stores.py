@@ -49,7 +49,7 @@ async def store(
     else:
         api_client = api_client_for(kubernetes_api)
         yield KubernetesSecretCertificateStore(api_client, NAMESPACE)
-        api_client.close()
+        api_client.close()  # type: ignore[no-untyped-call]
 
 
 def unique(name: str, request: pytest.FixtureRequest) -> str:
@@ -125,7 +125,7 @@ async def test_the_kubernetes_store_writes_a_tls_secret_by_server_side_apply(
     assert base64.b64decode(secret["data"]["tls.key"]).decode() == CERTIFICATE.key_pem
     managers = [entry["manager"] for entry in secret["metadata"]["managedFields"]]
     assert managers == ["smarter"]
-    api_client.close()
+    api_client.close()  # type: ignore[no-untyped-call]
 
 
 async def test_kubernetes_errors_become_infrastructure_errors(
@@ -136,7 +136,7 @@ async def test_kubernetes_errors_become_infrastructure_errors(
     kubernetes_api.fail_next(503)
     with pytest.raises(InfrastructureError, match="503"):
         await store.get("tls-any")
-    api_client.close()
+    api_client.close()  # type: ignore[no-untyped-call]
 
 
 def test_the_setting_chooses_the_store(tmp_path: Path, kubernetes_api: KubernetesApiServer) -> None:
@@ -152,4 +152,4 @@ def test_the_setting_chooses_the_store(tmp_path: Path, kubernetes_api: Kubernete
         certificate_store_from("kubernetes", factory), KubernetesSecretCertificateStore
     )
     assert len(made) == 1
-    made[0].close()
+    made[0].close()  # type: ignore[no-untyped-call]

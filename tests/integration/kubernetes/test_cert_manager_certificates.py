@@ -257,7 +257,7 @@ async def test_a_certificate_issued_by_a_live_cert_manager_becomes_ready_without
         while (status := await adapter.status(NAME)).state is not CertificateState.READY:
             assert time.monotonic() < deadline, status
             await asyncio.sleep(0.02)
-        api_client.close()
+        api_client.close()  # type: ignore[no-untyped-call]
 
     assert status.not_after is not None and status.not_before is not None
     assert status.not_after - status.not_before == dt.timedelta(days=90)

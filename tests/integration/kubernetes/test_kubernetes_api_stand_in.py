@@ -17,7 +17,8 @@ NS = "smarter"
 APPLY = "application/apply-patch+yaml"
 
 
-def ingress(name: str = "web", host: str = "web.example.com", **labels: str) -> dict[str, Any]:
+def ingress(name: str = "web", host: str = "web.example.com", **labels: str) -> Any:
+    """A manifest as a dict, which the client sends as it is (its hints name V1Ingress)."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
@@ -26,7 +27,19 @@ def ingress(name: str = "web", host: str = "web.example.com", **labels: str) -> 
     }
 
 
+def meta(ingress: client.V1Ingress) -> client.V1ObjectMeta:
+    assert ingress.metadata is not None
+    return ingress.metadata
+
+
+def as_dict(answer: object) -> dict[str, Any]:
+    """A custom object as the client returns it: the decoded JSON document."""
+    assert isinstance(answer, dict)
+    return answer
+
+
 def status_of(error: ApiException) -> dict[str, Any]:
+    assert error.body is not None
     body: dict[str, Any] = json.loads(error.body)
     assert body["kind"] == "Status" and body["apiVersion"] == "v1"
     return body
@@ -50,7 +63,7 @@ def test_creating_an_object_twice_is_a_409_already_exists(
     with pytest.raises(ApiException) as raised:
         networking.create_namespaced_ingress(NS, ingress())
 
-    assert created.metadata.uid and created.metadata.resource_version
+    assert meta(created).uid and meta(created).resource_version
     assert raised.value.status == 409
     body = status_of(raised.value)
     assert (body["reason"], body["code"]) == ("AlreadyExists", 409)
@@ -132,14 +145,14 @@ def test_a_put_with_a_stale_resource_version_is_a_409_conflict(
 ) -> None:
     created = networking.create_namespaced_ingress(NS, ingress())
     current = networking.read_namespaced_ingress("web", NS)
-    current.metadata.labels = {"v": "2"}
+    meta(current).labels = {"v": "2"}
     replaced = networking.replace_namespaced_ingress("web", NS, current)
 
-    created.metadata.labels = {"v": "stale"}
+    meta(created).labels = {"v": "stale"}
     with pytest.raises(ApiException) as raised:
         networking.replace_namespaced_ingress("web", NS, created)
 
-    assert replaced.metadata.resource_version != created.metadata.resource_version
+    assert meta(replaced).resource_version != meta(created).resource_version
     assert raised.value.status == 409
     assert "the object has been modified" in status_of(raised.value)["message"]
 
@@ -169,14 +182,16 @@ def test_custom_resources_take_merge_patches_but_not_strategic_ones(
     custom.create_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates", certificate)
     patch = {"spec": {"dnsNames": ["b.example.com"]}}
 
-    merged = custom.patch_namespaced_custom_object(
-        "cert-manager.io",
-        "v1",
-        NS,
-        "certificates",
-        "c",
-        patch,
-        _content_type="application/merge-patch+json",
+    merged = as_dict(
+        custom.patch_namespaced_custom_object(
+            "cert-manager.io",
+            "v1",
+            NS,
+            "certificates",
+            "c",
+            patch,
+            _content_type="application/merge-patch+json",
+        )
     )
     with pytest.raises(ApiException) as raised:
         custom.patch_namespaced_custom_object(
@@ -205,11 +220,11 @@ def test_the_status_subresource_and_the_object_change_apart(
         "spec": {"secretName": "c"},
         "status": {"notAfter": "ignored"},
     }
-    created = custom.create_namespaced_custom_object(*args, certificate)
+    created = as_dict(custom.create_namespaced_custom_object(*args, certificate))
     created["status"] = {"conditions": [{"type": "Ready", "status": "True"}]}
     created["spec"]["secretName"] = "ignored-too"
 
-    updated = custom.replace_namespaced_custom_object_status(*args, "c", created)
+    updated = as_dict(custom.replace_namespaced_custom_object_status(*args, "c", created))
 
     assert "status" not in created.get("metadata", {}) and updated["spec"]["secretName"] == "c"
     assert updated["status"] == {"conditions": [{"type": "Ready", "status": "True"}]}
@@ -226,9 +241,10 @@ def test_lists_carry_their_kind_resource_version_and_honour_label_selectors(
     everything = networking.list_namespaced_ingress(NS)
     selected = networking.list_namespaced_ingress(NS, label_selector="team=x")
 
-    assert [i.metadata.name for i in everything.items] == ["a", "b"]
+    assert [meta(i).name for i in everything.items] == ["a", "b"]
+    assert everything.metadata is not None
     assert everything.kind == "IngressList" and everything.metadata.resource_version
-    assert [i.metadata.name for i in selected.items] == ["a"]
+    assert [meta(i).name for i in selected.items] == ["a"]
 
 
 def test_deleting_answers_a_status_for_built_in_kinds_and_the_object_for_custom_ones(
@@ -243,9 +259,9 @@ def test_deleting_answers_a_status_for_built_in_kinds_and_the_object_for_custom_
         {"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "metadata": {"name": "c"}},
     )
 
-    deleted_ingress = networking.delete_namespaced_ingress("web", NS)
-    deleted_certificate = custom.delete_namespaced_custom_object(
-        "cert-manager.io", "v1", NS, "certificates", "c"
+    deleted_ingress = as_dict(networking.delete_namespaced_ingress("web", NS))
+    deleted_certificate = as_dict(
+        custom.delete_namespaced_custom_object("cert-manager.io", "v1", NS, "certificates", "c")
     )
     with pytest.raises(ApiException) as raised:
         networking.delete_namespaced_ingress("web", NS)
@@ -257,16 +273,14 @@ def test_deleting_answers_a_status_for_built_in_kinds_and_the_object_for_custom_
 
 def test_secrets_store_string_data_as_base64_data(kubernetes_client: client.ApiClient) -> None:
     core = client.CoreV1Api(kubernetes_client)
-    core.create_namespaced_secret(
-        NS,
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "s"},
-            "type": "kubernetes.io/tls",
-            "stringData": {"tls.crt": "CERT", "tls.key": "KEY"},
-        },
-    )
+    manifest: Any = {  # sent as it is, like ingress() above
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "s"},
+        "type": "kubernetes.io/tls",
+        "stringData": {"tls.crt": "CERT", "tls.key": "KEY"},
+    }
+    core.create_namespaced_secret(NS, manifest)
 
     secret = core.read_namespaced_secret("s", NS)
 

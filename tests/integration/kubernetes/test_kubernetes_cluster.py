@@ -212,7 +212,7 @@ async def test_an_unreachable_api_is_an_infrastructure_error() -> None:
 
     with pytest.raises(InfrastructureError, match="unreachable"):
         await adapter.apply_ingress(INGRESS)
-    api_client.close()
+    api_client.close()  # type: ignore[no-untyped-call]
 
 
 async def test_a_client_for_a_url_sends_the_configured_bearer_token(
@@ -221,6 +221,6 @@ async def test_a_client_for_a_url_sends_the_configured_bearer_token(
     api_client = kubernetes_api_client(kubernetes_api.url + "/", token="sa-token")
 
     await cluster(api_client).get_ingress(INGRESS.name)
-    api_client.close()
+    api_client.close()  # type: ignore[no-untyped-call]
 
     assert [r.authorization for r in kubernetes_api.requests] == ["Bearer sa-token"]

@@ -314,7 +314,7 @@ async def test_a_certificate_can_land_in_a_kubernetes_tls_secret(
 
         assert (await certificates.status("k8s-bot")).state is CertificateState.READY
         secret = kubernetes_api.get("Secret", "k8s-bot", "smarter")
-        api_client.close()
+        api_client.close()  # type: ignore[no-untyped-call]
     assert secret is not None and secret["type"] == "kubernetes.io/tls"
     leaf = x509.load_pem_x509_certificates(base64.b64decode(secret["data"]["tls.crt"]))[0]
     assert san(leaf) == {host}
