@@ -45,6 +45,7 @@ from smarter.domain.status import (
     StatusEvent,
     TlsCertificateIssuanceStatus,
 )
+from tests.fake_webhooks import FakeWebhooks
 
 
 class FakeClock:
@@ -643,6 +644,7 @@ class FakeUnitOfWork:
         self.provisioning = FakeProvisioningRecords(self.clients, self.domains)
         self.history = FakeRequestHistory()
         self.conversations = FakeConversations()
+        self.webhooks = FakeWebhooks()
         self.commits = 0
         # Like SqlUnitOfWork's: e.g. a ClientCache's invalidate, for tests that chat.
         self.after_commit: Callable[[frozenset[AccountNumber]], Awaitable[None]] | None = None

@@ -19,3 +19,7 @@ class TooManyAttempts(DomainError):
     def __init__(self, retry_after: float) -> None:
         super().__init__("too many sign-in attempts; try again in a few minutes")
         self.retry_after = retry_after
+
+
+class NotConfigured(DomainError):
+    """The platform lacks a setting this feature needs (the message names it)."""

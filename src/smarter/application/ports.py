@@ -12,6 +12,7 @@ from typing import Protocol
 import msgspec
 
 from smarter.application.jobs import Job
+from smarter.application.webhook_ports import Webhooks
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.accounts import (
     Account,
@@ -268,6 +269,8 @@ class UnitOfWork(Protocol):
     def history(self) -> RequestHistory: ...
     @property
     def conversations(self) -> Conversations: ...
+    @property
+    def webhooks(self) -> Webhooks: ...
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

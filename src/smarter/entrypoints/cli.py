@@ -35,6 +35,7 @@ from smarter.domain.account_number import parse_account_number
 from smarter.domain.accounts import Principal
 from smarter.domain.environments import Environment
 from smarter.domain.errors import DomainError, NotFound
+from smarter.entrypoints.cli_webhooks import add_webhook_commands
 from smarter.entrypoints.output import FORMATS, emit
 from smarter.entrypoints.settings import ConfigurationError, Settings, load_settings
 
@@ -362,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     command(domains, "register", domains_register, "register a domain").add_argument("domain")
     command(domains, "verify", domains_verify, "check a domain again").add_argument("domain_id")
     command(domains, "list", domains_list, "list the account's domains")
+    add_webhook_commands(commands, command, _run, _principal)
     return parser
 
 

@@ -102,6 +102,21 @@ class Settings:
     # `smarter worker` serves its Prometheus metrics on this port (on `bind_host`); unset: none.
     worker_metrics_port: int | None = None
 
+    # --- webhooks ---
+    # Keys that seal signing secrets in the database (comma-separated, 16+ characters each;
+    # the first seals, all open). Unset: a fixed development key in `local`, else webhooks
+    # cannot be registered.
+    webhook_secret_keys: tuple[str, ...] = ()
+    # Let endpoints use plain http and private or loopback addresses outside `local` (for a
+    # test's receiver on loopback; never in production).
+    webhook_allow_private_addresses: bool = False
+    webhook_timeout_seconds: float = 10.0
+    webhook_first_retry_seconds: float = 5.0
+    webhook_max_retry_seconds: float = 3600.0
+    webhook_retry_window_seconds: float = 86400.0
+    webhook_poll_seconds: float = 1.0
+    webhook_concurrency: int = 16
+
     @property
     def platform(self) -> Platform:
         return Platform(
@@ -219,6 +234,14 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "outbox_poll_seconds": _positive,
     "shutdown_timeout_seconds": _positive,
     "worker_metrics_port": _port,
+    "webhook_secret_keys": _list,
+    "webhook_allow_private_addresses": _boolean,
+    "webhook_timeout_seconds": _positive,
+    "webhook_first_retry_seconds": _positive,
+    "webhook_max_retry_seconds": _positive,
+    "webhook_retry_window_seconds": _positive,
+    "webhook_poll_seconds": _positive,
+    "webhook_concurrency": _count,
 }
 
 

@@ -49,6 +49,8 @@ from smarter.application import (
     manifests,
     sign_in,
     usage,
+    webhook_delivery,
+    webhooks,
 )
 from smarter.application.chat import sandbox
 from smarter.application.chat.access import Admission
@@ -75,8 +77,15 @@ from smarter.application.provisioning import (
     ProvisioningPolicy,
 )
 from smarter.application.tools import builtin_tools
+from smarter.application.webhook_ports import (
+    Jitter,
+    SecretBox,
+    WebhookPolicy,
+    WebhookTransport,
+)
 from smarter.domain.environments import Environment, Platform
 from smarter.domain.host_router import HostRouter
+from smarter.domain.webhooks import RetrySchedule
 from smarter.entrypoints.settings import ConfigurationError, Settings
 
 USE_CASES = (
@@ -122,6 +131,17 @@ USE_CASES = (
     sign_in.OpenInvitation,
     sign_in.AcceptInvitation,
     usage.ClientUsage,
+    webhooks.RegisterWebhookEndpoint,
+    webhooks.ListWebhookEndpoints,
+    webhooks.GetWebhookEndpoint,
+    webhooks.UpdateWebhookEndpoint,
+    webhooks.RotateWebhookSecret,
+    webhooks.DeleteWebhookEndpoint,
+    webhooks.ListWebhookDeliveries,
+    webhooks.GetWebhookDelivery,
+    webhook_delivery.ClaimDueWebhooks,
+    webhook_delivery.DeliverWebhook,
+    webhook_delivery.PruneWebhookDeliveries,
 )
 
 
@@ -402,6 +422,61 @@ class HealthProvider(Provider):
             await redis.aclose()
 
 
+class WebhookProvider(Provider):
+    """Webhooks: the policy, the secret box and the HTTP transport (one per process)."""
+
+    scope = Scope.APP
+
+    @provide
+    def policy(self, settings: Settings) -> WebhookPolicy:
+        return WebhookPolicy(
+            schedule=RetrySchedule(
+                first_seconds=settings.webhook_first_retry_seconds,
+                max_seconds=settings.webhook_max_retry_seconds,
+                window_seconds=settings.webhook_retry_window_seconds,
+            ),
+            allow_private=_private_webhooks_allowed(settings),
+            lease_seconds=settings.webhook_timeout_seconds + 30.0,
+        )
+
+    @provide
+    def secret_box(self, settings: Settings) -> SecretBox:
+        from smarter.adapters.aes_gcm_secret_box import (
+            LOCAL_DEVELOPMENT_KEY,
+            AesGcmSecretBox,
+            UnconfiguredSecretBox,
+        )
+
+        keys = settings.webhook_secret_keys
+        if not keys and settings.environment is Environment.LOCAL:
+            keys = (LOCAL_DEVELOPMENT_KEY,)
+        if not keys:
+            return UnconfiguredSecretBox()
+        try:
+            return AesGcmSecretBox(keys)
+        except ValueError as error:
+            raise ConfigurationError(f"SMARTER_WEBHOOK_SECRET_KEYS: {error}") from None
+
+    @provide
+    async def transport(self, settings: Settings) -> AsyncIterator[WebhookTransport]:
+        from smarter.adapters.aiohttp_webhook_transport import AiohttpWebhookTransport
+
+        transport = AiohttpWebhookTransport(
+            allow_private=_private_webhooks_allowed(settings),
+            timeout_seconds=settings.webhook_timeout_seconds,
+        )
+        yield transport
+        await transport.aclose()
+
+    @provide
+    def jitter(self) -> Jitter:
+        return Jitter()
+
+
+def _private_webhooks_allowed(settings: Settings) -> bool:
+    return settings.environment is Environment.LOCAL or settings.webhook_allow_private_addresses
+
+
 def provisioning_policy(settings: Settings) -> ProvisioningPolicy:
     return ProvisioningPolicy(
         ingress_target=settings.ingress_target,
@@ -462,6 +537,7 @@ def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:
         ChatProvider(),
         ProvisioningProvider(),
         HealthProvider(),
+        WebhookProvider(),
         *overrides,
         context={Settings: settings},
     )

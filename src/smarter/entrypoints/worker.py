@@ -38,6 +38,7 @@ from smarter.application.request_context import request_id_in, serving
 from smarter.entrypoints.relay import relay_outbox
 from smarter.entrypoints.settings import ConfigurationError, Settings
 from smarter.entrypoints.worker_metrics import count_client_statuses, record_job, serve_metrics
+from smarter.entrypoints.webhook_loop import deliver_webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -170,11 +171,20 @@ async def run_worker(settings: Settings) -> None:
             background=[
                 lambda: relay_outbox(relay, poll_seconds=poll),
                 lambda: count_client_statuses(sessions),
+                lambda: deliver_webhooks_of(container, settings),
             ],
         )
         await worker.start()
     finally:
         await container.close()
+
+
+def deliver_webhooks_of(container: AsyncContainer, settings: Settings) -> Coroutine[Any, Any, None]:
+    return deliver_webhooks(
+        container,
+        poll_seconds=settings.webhook_poll_seconds,
+        concurrency=settings.webhook_concurrency,
+    )
 
 
 # -- in-process -----------------------------------------------------------------------------
@@ -203,6 +213,7 @@ class EmbeddedProvisioning:
         self._tasks = [
             asyncio.create_task(relay_outbox(relay, poll_seconds=poll)),
             asyncio.create_task(count_client_statuses(sessions)),
+            asyncio.create_task(deliver_webhooks_of(self._container, self._settings)),
         ]
         if sweep:
             self._tasks.append(asyncio.create_task(self._sweep(queue)))

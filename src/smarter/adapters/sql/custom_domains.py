@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from sqlalchemy import true
+from sqlalchemy import select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -17,11 +17,13 @@ from smarter.adapters.sql.repositories import (
     of_account,
     translates_errors,
 )
-from smarter.adapters.sql.rows import CustomDomainRow, LLMClientRow
+from smarter.adapters.sql.rows import CustomDomainRow, LLMClientRow, utc_now
 from smarter.adapters.sql.touched import note_account
+from smarter.adapters.sql.webhooks import publish
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.custom_domain import CustomDomain, VerificationReport
 from smarter.domain.errors import Conflict, NotFound
+from smarter.domain.webhook_events import domain_events
 
 
 def domain_of(row: CustomDomainRow, account_number: str) -> CustomDomain:
@@ -93,12 +95,17 @@ class SqlCustomDomains:
             is_verified=domain.is_verified,
             last_verification=_report(domain),
         )
+        was_verified = await self._session.scalar(
+            select(CustomDomainRow.is_verified).where(CustomDomainRow.id == domain.id)
+        )
         taken = f"{domain.domain_name} is verified by another account"
         async with guarded_write(self._session, taken):
             await self._rows.update(
                 changes, error_messages={"not_found": f"no custom domain {domain.id}"}
             )
         note_account(self._session, domain.account_number)
+        events = domain_events(bool(was_verified), domain, utc_now())
+        await publish(self._session, domain.account_number, events)
         return domain
 
     async def delete(self, domain: CustomDomain) -> None:

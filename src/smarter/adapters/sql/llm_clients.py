@@ -27,6 +27,7 @@ from smarter.adapters.sql.rows import (
     utc_now,
 )
 from smarter.adapters.sql.touched import note_account
+from smarter.adapters.sql.webhooks import publish
 from smarter.application.ports import ClientFilter, ClientPage
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.environments import Platform
@@ -38,6 +39,7 @@ from smarter.domain.status import (
     StatusField,
     TlsCertificateIssuanceStatus,
 )
+from smarter.domain.webhook_events import client_events
 
 # The spec fields that are columns of their own; the rest of the spec is the `spec` document.
 SPEC_COLUMNS = ("name", "version", "provider", "default_model")
@@ -171,17 +173,20 @@ class SqlLLMClients:
         client.updated_at = row.updated_at
         note_account(self._session, client.account_number)
         await self._store_tags(row.id, client.tags, previous=previous_tags)
+        await publish(self._session, client.account_number, client_events(client, client.events))
         self._store_events(client)
         return client
 
     async def delete(self, client: LLMClient) -> None:
         """Delete the client with its keys, tags, events, history and conversations."""
+        events = client_events(client, client.events, deleted=True)
         result = await self._session.execute(
             delete(LLMClientRow).where(LLMClientRow.id == client.id)
         )
         if getattr(result, "rowcount", 0) == 0:
             raise NotFound(f"no LLMClient {client.id}")
         note_account(self._session, client.account_number)
+        await publish(self._session, client.account_number, events)
 
     async def events(self, client_id: int) -> list[StatusEvent]:
         """The client's status timeline, oldest first."""
@@ -214,6 +219,7 @@ class SqlLLMClients:
                 tls_certificate_issuance_status=client.tls_certificate_issuance_status.value,
             )
         )
+        await publish(self._session, client.account_number, client_events(client, client.events))
         self._store_events(client)
         note_account(self._session, client.account_number)
 

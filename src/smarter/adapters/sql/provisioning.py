@@ -23,6 +23,7 @@ from smarter.adapters.sql.rows import (
     ProvisionedHostRow,
     utc_now,
 )
+from smarter.adapters.sql.webhooks import certificate_accounts, publish
 from smarter.application.ports import DomainRegistration
 from smarter.domain.custom_domain import CustomDomain
 from smarter.domain.errors import Conflict
@@ -34,6 +35,7 @@ from smarter.domain.provisioning import (
     ProvisionedHost,
 )
 from smarter.domain.status import DnsVerificationStatus, TlsCertificateIssuanceStatus
+from smarter.domain.webhook_events import certificate_events
 
 _HOST_FIELDS = (
     "zone_id",
@@ -122,7 +124,11 @@ class SqlProvisioningRecords:
         return None if row is None else _certificate(row)
 
     async def save_certificate(self, certificate: ManagedCertificate) -> None:
+        before = await self.certificate(certificate.name)
         await self._certificates.upsert(_certificate_row(certificate), match_fields=["name"])
+        if events := certificate_events(before, certificate, utc_now()):
+            for account in await certificate_accounts(self._session, certificate.name):
+                await publish(self._session, account, events)
 
     async def claim_certificate(
         self, certificate: ManagedCertificate, stale_before: datetime

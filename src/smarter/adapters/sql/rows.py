@@ -361,3 +361,51 @@ class ManagedCertificateRow(Base):
     renew_after: Mapped[datetime | None] = mapped_column(default=None, index=True)
     renewing: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class WebhookEndpointRow(Base):
+    """Where an account wants its events; the signing secret sealed (encrypted), never plain."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = _parent("accounts")
+    url: Mapped[str] = mapped_column(Text)
+    event_types: Mapped[list[str]] = mapped_column(JsonB)
+    description: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    sealed_secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+
+class WebhookDeliveryRow(Base):
+    """One event's message to one endpoint: written in the event's transaction (the outbox
+    of webhooks), sent by the worker when `next_attempt_at` is due."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_listing", "endpoint_id", "id"),
+    )
+
+    id: Mapped[int] = _id()
+    endpoint_id: Mapped[int] = _parent("webhook_endpoints", index=False)
+    message_id: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
+    event_type: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    attempt_count: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = _created()
+
+
+class WebhookAttemptRow(Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+
+    id: Mapped[int] = _id()
+    delivery_id: Mapped[int] = _parent("webhook_deliveries", index=False)
+    at: Mapped[datetime]
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    error: Mapped[str] = mapped_column(Text, default="")
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,6 +21,7 @@ from smarter.adapters.sql.llm_clients import SqlLLMClients
 from smarter.adapters.sql.outbox import SqlOutbox
 from smarter.adapters.sql.provisioning import SqlProvisioningRecords
 from smarter.adapters.sql.touched import take_touched
+from smarter.adapters.sql.webhooks import SqlWebhooks
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.environments import Platform
 
@@ -87,6 +88,10 @@ class SqlUnitOfWork:
     @cached_property
     def conversations(self) -> SqlConversations:
         return SqlConversations(self.session)
+
+    @cached_property
+    def webhooks(self) -> SqlWebhooks:
+        return SqlWebhooks(self.session)
 
     async def commit(self) -> None:
         await self.session.commit()

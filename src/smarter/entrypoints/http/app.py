@@ -53,6 +53,7 @@ from smarter.entrypoints.http.nul_characters import refuse_nul_characters
 from smarter.entrypoints.http.observed import Observed
 from smarter.entrypoints.http.openapi_schema import StrictStructSchemaPlugin
 from smarter.entrypoints.http.sandbox import SandboxController
+from smarter.entrypoints.http.webhooks import WebhooksController
 from smarter.entrypoints.settings import Settings
 from smarter.entrypoints.telemetry import tracer_provider_from, tracing_plugin
 from smarter.entrypoints.wiring import make_container
@@ -70,6 +71,7 @@ TAGS = [
     Tag(name="custom-domains", description="Customers' own domains for client hosts"),
     Tag(name="manifests", description="LLMClients as `smarter.sh/v1` manifests"),
     Tag(name="history", description="A client's request history and conversations"),
+    Tag(name="webhooks", description="Signed event notifications to the account's endpoints"),
     Tag(name="diagnostics", description="Health and host rules; no token needed"),
 ]
 
@@ -88,6 +90,7 @@ def console_api() -> Router:
             ManifestsController,
             HistoryController,
             SandboxController,
+            WebhooksController,
         ],
         guards=[authenticate],
         dependencies=PRINCIPAL,

@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import ExceptionHandlersMap
 
-from smarter.application.errors import PermissionDenied, Unauthenticated
+from smarter.application.errors import NotConfigured, PermissionDenied, Unauthenticated
 from smarter.domain.errors import Conflict, DomainError, IllegalTransition, InvalidValue, NotFound
 
 logger = logging.getLogger("smarter.http")
@@ -51,6 +51,7 @@ _DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
     (IllegalTransition, 409),
     (Unauthenticated, 401),
     (PermissionDenied, 403),
+    (NotConfigured, 503),
 )
 
 _DESCRIPTIONS = {
@@ -62,6 +63,7 @@ _DESCRIPTIONS = {
     413: "Request body larger than 1 MiB",
     415: "Unsupported content type",
     422: "A value breaks a rule (name, version, URL, domain...); `field` names it",
+    503: "The server lacks a setting this needs (the message names it)",
 }
 
 
