@@ -37,8 +37,8 @@ from smarter.application.provisioning import ProvisioningJobs, ProvisioningPolic
 from smarter.application.request_context import request_id_in, serving
 from smarter.entrypoints.relay import relay_outbox
 from smarter.entrypoints.settings import ConfigurationError, Settings
-from smarter.entrypoints.worker_metrics import count_client_statuses, record_job, serve_metrics
 from smarter.entrypoints.webhook_loop import deliver_webhooks
+from smarter.entrypoints.worker_metrics import count_client_statuses, record_job, serve_metrics
 
 logger = logging.getLogger(__name__)
 
