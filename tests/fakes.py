@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from smarter.application.chat_ports import ChatTurn, ClientEntry
+from smarter.application.dns_changes import DnsChange, DnsChangeState
 from smarter.application.jobs import Job
 from smarter.application.llm import ChatModel, Completion, CompletionChunk, CompletionRequest
 from smarter.application.ports import (
@@ -29,6 +30,7 @@ from smarter.domain.accounts import (
     User,
 )
 from smarter.domain.custom_domain import CustomDomain
+from smarter.domain.custom_hostname import CustomHostname
 from smarter.domain.errors import Conflict, NotFound
 from smarter.domain.history import ChatMessage, ChatRequestRecord, Conversation, DailyUsage
 from smarter.domain.llm_client import LLMClient
@@ -376,6 +378,9 @@ class FakeDomains:
         if domain.id not in self.rows:
             raise NotFound(f"no custom domain {domain.id}")
         self.rows[domain.id] = copy.deepcopy(domain)
+        for client in self._clients.rows.values():  # clients read their domain as it is now
+            if client.custom_domain is not None and client.custom_domain.id == domain.id:
+                client.custom_domain = copy.deepcopy(domain)
         return domain
 
     async def delete(self, domain: CustomDomain) -> None:
@@ -393,6 +398,75 @@ class FakeDomains:
             if domain.is_verified and domain.domain_name == domain_name:
                 return copy.deepcopy(domain)
         return None
+
+
+class FakeHostnames:
+    """Hostname registrations in a dict; the client's account is checked on add."""
+
+    def __init__(self, clients: FakeClients) -> None:
+        self.rows: dict[int, CustomHostname] = {}
+        self._clients = clients
+        self._ids = _Ids()
+
+    async def add(self, hostname: CustomHostname) -> CustomHostname:
+        client = self._clients.rows.get(hostname.client_id)
+        if client is None or client.account_number != hostname.account_number:
+            raise NotFound(f"no LLMClient {hostname.client_id}")
+        if any(
+            h.hostname == hostname.hostname
+            and (h.is_verified or h.account_number == hostname.account_number)
+            for h in self.rows.values()
+        ):
+            raise Conflict(f"{hostname.hostname} is already registered")
+        hostname.id = self._ids.next()
+        self.rows[hostname.id] = copy.deepcopy(hostname)
+        return hostname
+
+    async def get(self, account: AccountNumber, hostname_id: int) -> CustomHostname:
+        found = self.rows.get(hostname_id)
+        if found is None or found.account_number != account:
+            raise NotFound(f"no custom hostname {hostname_id}")
+        return copy.deepcopy(found)
+
+    async def save(self, hostname: CustomHostname) -> CustomHostname:
+        if hostname.is_verified and any(
+            h.hostname == hostname.hostname and h.is_verified and h.id != hostname.id
+            for h in self.rows.values()
+        ):
+            raise Conflict(f"{hostname.hostname} is verified by another account")
+        self.rows[hostname.id or 0] = copy.deepcopy(hostname)
+        return hostname
+
+    async def delete(self, hostname: CustomHostname) -> None:
+        if self.rows.pop(hostname.id or 0, None) is None:
+            raise NotFound(f"no custom hostname {hostname.id}")
+
+    async def find(self, hostname_id: int) -> CustomHostname | None:
+        return copy.deepcopy(self.rows.get(hostname_id))
+
+    async def find_verified(self, name: str) -> CustomHostname | None:
+        found = (h for h in self.rows.values() if h.hostname == name and h.is_verified)
+        return copy.deepcopy(next(found, None))
+
+    async def of_client(self, client_id: int) -> list[CustomHostname]:
+        found = (h for h in self.rows.values() if h.client_id == client_id)
+        return [copy.deepcopy(h) for h in sorted(found, key=lambda h: h.id or 0)]
+
+    async def due_for_check(self, checked_before: datetime, limit: int) -> list[int]:
+        def due(h: CustomHostname) -> bool:
+            checked = h.last_check.checked_at if h.last_check else None
+            return not h.is_verified or checked is None or checked < checked_before
+
+        return sorted(i for i, h in self.rows.items() if due(h))[:limit]
+
+    def verified_of(self, client_id: int) -> set[str]:
+        return {
+            h.hostname for h in self.rows.values() if h.client_id == client_id and h.is_verified
+        }
+
+    async def list(self, account: AccountNumber) -> list[CustomHostname]:
+        found = (h for h in self.rows.values() if h.account_number == account)
+        return [copy.deepcopy(h) for h in sorted(found, key=lambda h: h.id or 0)]
 
 
 class FakeOutbox:
@@ -519,7 +593,10 @@ class FakeConversations:
 class FakeProvisioningRecords:
     """Observed state in dicts; the cross-account lookups read the fake repositories."""
 
-    def __init__(self, clients: FakeClients, domains: FakeDomains) -> None:
+    def __init__(
+        self, clients: FakeClients, domains: FakeDomains, hostnames: FakeHostnames
+    ) -> None:
+        self._hostnames = hostnames
         self.hosts: dict[str, ProvisionedHost] = {}
         self.certificates: dict[str, ManagedCertificate] = {}
         self.registered_at: dict[int, datetime] = {}
@@ -557,6 +634,15 @@ class FakeProvisioningRecords:
     async def certificate_users(self, name: str) -> list[int]:
         return sorted({h.client_id for h in self.hosts.values() if h.certificate_name == name})
 
+    async def clients_waiting_for(self, certificate: str) -> list[int]:
+        return sorted(
+            {
+                h.client_id
+                for h in self.hosts.values()
+                if h.certificate_name == certificate and not h.ingress_applied
+            }
+        )
+
     async def lagging_clients(self, limit: int) -> list[int]:
         lagging = [
             client_id
@@ -565,6 +651,11 @@ class FakeProvisioningRecords:
                 client,
                 [h for h in self.hosts.values() if h.client_id == client_id],
                 set(self.certificates),
+                {
+                    h.hostname
+                    for h in self._hostnames.rows.values()
+                    if h.client_id == client_id and h.is_verified
+                },
             )
         ]
         return lagging[:limit]
@@ -594,6 +685,42 @@ class FakeProvisioningRecords:
     async def unverified_domains(self, limit: int) -> list[int]:
         return sorted(i for i, d in self._domains.rows.items() if not d.is_verified)[:limit]
 
+    async def domains_to_recheck(self, checked_before: datetime, limit: int) -> list[int]:
+        def due(domain: CustomDomain) -> bool:
+            report = domain.last_verification
+            return domain.is_verified and (report is None or report.checked_at < checked_before)
+
+        return sorted(i for i, d in self._domains.rows.items() if due(d))[:limit]
+
+    async def clients_to_check_for_drift(self, limit: int) -> list[int]:
+        def last_checked(client_id: int) -> datetime:
+            hosts = [h for h in self.hosts.values() if h.client_id == client_id]
+            return min(
+                h.checked_at or h.updated_at or datetime.min.replace(tzinfo=UTC) for h in hosts
+            )
+
+        ready = [
+            client_id
+            for client_id, client in self._clients.rows.items()
+            if client.is_provisioned
+            and any(h.client_id == client_id and h.ingress_applied for h in self.hosts.values())
+        ]
+        return sorted(ready, key=lambda i: (last_checked(i), i))[:limit]
+
+    async def failed_clients(self, failed_before: datetime, limit: int) -> list[int]:
+        def failed(client: LLMClient) -> bool:
+            return client.deployed and (
+                client.dns_verification_status is DnsVerificationStatus.FAILED
+                or client.tls_certificate_issuance_status is TlsCertificateIssuanceStatus.FAILED
+            )
+
+        def quiet(client_id: int) -> bool:
+            events = self._clients.events_by_client.get(client_id, [])
+            return all(event.at < failed_before for event in events)
+
+        ids = [i for i, c in self._clients.rows.items() if failed(c) and quiet(i)]
+        return sorted(ids)[:limit]
+
     async def clients_on_domain(self, domain_id: int) -> list[int]:
         return sorted(
             i
@@ -602,7 +729,12 @@ class FakeProvisioningRecords:
         )
 
 
-def _lags(client: LLMClient, hosts: list[ProvisionedHost], certificates: set[str]) -> bool:
+def _lags(
+    client: LLMClient,
+    hosts: list[ProvisionedHost],
+    certificates: set[str],
+    verified_hostnames: set[str],
+) -> bool:
     """The same rule as the SQL query: wanted and not ready, or not wanted and not gone."""
     dns, tls = client.dns_verification_status, client.tls_certificate_issuance_status
     if client.deletion_requested_at is not None:
@@ -621,12 +753,75 @@ def _lags(client: LLMClient, hosts: list[ProvisionedHost], certificates: set[str
             and domain.is_verified
             and not any(h.role is HostRole.CUSTOM for h in hosts)
         )
-        return not failed and (not client.is_provisioned or unfinished or custom_missing)
+        provisioned_hostnames = {h.host for h in hosts if h.role is HostRole.HOSTNAME}
+        hostnames_differ = provisioned_hostnames != verified_hostnames
+        return not failed and (
+            not client.is_provisioned or unfinished or custom_missing or hostnames_differ
+        )
     return (
         bool(hosts)
         or dns is not DnsVerificationStatus.NOT_VERIFIED
         or tls is not TlsCertificateIssuanceStatus.NO_CERTIFICATE
     )
+
+
+class FakeDnsChanges:
+    """Record changes in a dict by id."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, DnsChange] = {}
+        self.settled_at: dict[int, datetime] = {}
+        self._ids = _Ids()
+
+    async def add(self, change: DnsChange) -> DnsChange:
+        change.id = self._ids.next()
+        self.rows[change.id] = copy.deepcopy(change)
+        return change
+
+    async def get(self, change_id: int) -> DnsChange | None:
+        return copy.deepcopy(self.rows.get(change_id))
+
+    async def pending(self, zone_id: str, limit: int) -> list[DnsChange]:
+        return self._where(zone_id, DnsChangeState.PENDING)[:limit]
+
+    async def submitted(self, zone_id: str) -> list[DnsChange]:
+        return self._where(zone_id, DnsChangeState.SUBMITTED)
+
+    async def mark_submitted(self, change_ids: list[int], batch: str) -> None:
+        for change_id in change_ids:
+            self.rows[change_id].state, self.rows[change_id].batch = DnsChangeState.SUBMITTED, batch
+
+    async def settle_batch(self, batch: str, at: datetime) -> list[DnsChange]:
+        settled = [
+            c
+            for c in self.rows.values()
+            if c.batch == batch and c.state is DnsChangeState.SUBMITTED
+        ]
+        for change in settled:
+            change.state = DnsChangeState.DONE
+            self.settled_at[change.id or 0] = at
+        return copy.deepcopy(settled)
+
+    async def settle(self, change_id: int, at: datetime, *, error: str = "") -> None:
+        change = self.rows[change_id]
+        change.state = DnsChangeState.FAILED if error else DnsChangeState.DONE
+        change.error = error
+        self.settled_at[change_id] = at
+
+    async def zones_with_pending(self, limit: int) -> list[str]:
+        open_ = (DnsChangeState.PENDING, DnsChangeState.SUBMITTED)
+        return sorted({c.zone_id for c in self.rows.values() if c.state in open_})[:limit]
+
+    async def forget_settled(self, before: datetime) -> int:
+        old = [i for i, at in self.settled_at.items() if at < before]
+        for change_id in old:
+            self.rows.pop(change_id, None)
+            del self.settled_at[change_id]
+        return len(old)
+
+    def _where(self, zone_id: str, state: DnsChangeState) -> list[DnsChange]:
+        found = [c for c in self.rows.values() if c.zone_id == zone_id and c.state is state]
+        return [copy.deepcopy(c) for c in sorted(found, key=lambda c: c.id or 0)]
 
 
 class FakeUnitOfWork:
@@ -640,8 +835,10 @@ class FakeUnitOfWork:
         self.api_keys = FakeAPIKeys()
         self.clients = FakeClients(self.api_keys)
         self.domains = FakeDomains(self.clients)
+        self.hostnames = FakeHostnames(self.clients)
         self.outbox = FakeOutbox()
-        self.provisioning = FakeProvisioningRecords(self.clients, self.domains)
+        self.provisioning = FakeProvisioningRecords(self.clients, self.domains, self.hostnames)
+        self.dns_changes = FakeDnsChanges()
         self.history = FakeRequestHistory()
         self.conversations = FakeConversations()
         self.webhooks = FakeWebhooks()

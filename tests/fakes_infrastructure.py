@@ -13,10 +13,13 @@ from datetime import timedelta
 from smarter.application.infrastructure import (
     CertificateState,
     CertificateStatus,
+    DnsChangeRejected,
     DnsRecord,
     HostedZone,
     InfrastructureError,
     Ingress,
+    RecordChange,
+    SubmittedChange,
 )
 from tests.fakes import FakeClock
 
@@ -59,6 +62,8 @@ class FakeDnsZones:
         self.record_sets: dict[str, dict[tuple[str, str], DnsRecord]] = {}
         self.changes: dict[str, bool] = {}  # change id → in sync
         self.sync_at_once = True
+        self.batches: list[list[RecordChange]] = []  # what `apply` accepted, batch by batch
+        self.refuse: set[str] = set()  # record names whose changes are refused
         self._ids = 0
 
     def _next(self, prefix: str) -> str:
@@ -106,6 +111,27 @@ class FakeDnsZones:
         gone = [present.pop((r.name, r.type), None) for r in records]
         return self._next("C") if any(gone) else None
 
+    async def apply(self, zone_id: str, changes: Sequence[RecordChange]) -> SubmittedChange:
+        """All or nothing, like Route 53: a DELETE must match the record set as it stands,
+        and names in `refuse` are refused."""
+        self.calls("zones.apply")
+        present = self.record_sets.setdefault(zone_id, {})
+        for change in changes:
+            key = (change.record.name, change.record.type)
+            stale = change.action == "DELETE" and present.get(key) != change.record
+            if stale or change.record.name in self.refuse:
+                raise DnsChangeRejected(f"Tried to change {change.record.name}")
+        for change in changes:
+            key = (change.record.name, change.record.type)
+            if change.action == "UPSERT":
+                present[key] = change.record
+            else:
+                present.pop(key, None)
+        self.batches.append(list(changes))
+        change_id = self._next("C")
+        self.changes[change_id] = self.sync_at_once
+        return SubmittedChange(id=change_id, in_sync=self.sync_at_once)
+
     async def is_in_sync(self, change_id: str) -> bool:
         self.calls("zones.is_in_sync")
         return self.changes.get(change_id, True)
@@ -113,6 +139,10 @@ class FakeDnsZones:
     async def records(self, zone_id: str) -> list[DnsRecord]:
         self.calls("zones.records")
         return list(self.record_sets.get(zone_id, {}).values())
+
+    async def record(self, zone_id: str, name: str, type_: str) -> DnsRecord | None:
+        self.calls("zones.record")
+        return self.record_sets.get(zone_id, {}).get((name, type_))
 
     def all_records(self) -> list[DnsRecord]:
         return [r for sets in self.record_sets.values() for r in sets.values()]
@@ -130,11 +160,15 @@ class FakeDnsResolver:
         self.public = public  # zones delegated already (the platform's own)
         self.delegations: dict[str, str] = {}  # domain → zone id its NS records point to
         self.answering = True  # False: nothing resolves yet (propagation)
+        # Records outside the platform's zones, as a customer's DNS provider serves them.
+        self.elsewhere: dict[tuple[str, str], tuple[str, ...]] = {}
 
     async def resolve(self, name: str, rdtype: str) -> tuple[str, ...]:
         self.calls("resolver.resolve")
         if not self.answering:
             return ()
+        if (name, rdtype) in self.elsewhere:
+            return self.elsewhere[(name, rdtype)]
         zone_id = self._authority(name)
         if zone_id is None or zone_id not in self._zones.zones:
             return ()

@@ -82,6 +82,7 @@ APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 JSON = "application/json"
+REQUEST_LOG = "/__smarter/requests"  # not Kubernetes: `requests` as JSON, for benchmarks
 CERT_MANAGER = "cert-manager-certificates"  # the field manager cert-manager's controllers use
 
 
@@ -464,6 +465,9 @@ class KubernetesApiServer:
     ) -> tuple[int, Object]:
         """Answer one request: (status code, JSON body)."""
         url = urlsplit(target)
+        if url.path == REQUEST_LOG:  # the log itself, for a benchmark in another process
+            with self._lock:
+                return 200, {"requests": [[r.method, r.path] for r in self.requests]}
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         media = content_type.split(";")[0].strip().lower()
         access = _access(method, url.path, query)

@@ -7,8 +7,10 @@ One `request` runs one whole order, bounded by `order_timeout`:
    account for that key is found again by the CA's 200 + Location answer);
 2. a fresh private key and a CSR for the hosts (a wildcard `*.x` is validated at
    `_acme-challenge.x`, so `x` and `*.x` in one order put two values on one TXT name);
-3. the `_acme-challenge` TXT records are written through the DnsZones port, in the zone
-   `zone_for(domain)` names, and (optionally) waited on until Route 53 reports them INSYNC;
+3. the `_acme-challenge` TXT records are written through the DnsZones port where
+   `place_challenge(name)` says: the zone and name a customer's `_acme-challenge` CNAME points
+   to (a custom hostname's challenges live in the platform's zone), else the name itself in
+   its enclosing zone; then (optionally) waited on until Route 53 reports them INSYNC;
 4. the challenges are answered, the authorizations polled, the order finalized and the
    chain and key stored under `name`;
 5. the TXT records are deleted in every case, success or failure.
@@ -154,7 +156,7 @@ class AcmeCertificates:
         self,
         directory_url: str,
         dns_zones: DnsZones,
-        zone_for: Callable[[str], Awaitable[str]],
+        place_challenge: Callable[[str], Awaitable[tuple[str, str]]],
         store: CertificateStore,
         *,
         email: str | None = None,
@@ -167,7 +169,7 @@ class AcmeCertificates:
     ) -> None:
         self._directory_url = directory_url
         self._dns_zones = dns_zones
-        self._zone_for = zone_for
+        self._place_challenge = place_challenge
         self._store = store
         self._email = email
         # requests takes a bundle path where it takes True/False.
@@ -308,7 +310,7 @@ class AcmeCertificates:
 
     async def _challenges(self, orderr: messages.OrderResource, key: JWK) -> _Challenges:
         values: dict[str, list[str]] = {}
-        zones: dict[str, str] = {}
+        places: dict[str, tuple[str, str]] = {}  # challenge name → (zone id, name written)
         pending = _Challenges()
         for authzr in orderr.authorizations:
             if authzr.body.status == messages.STATUS_VALID:
@@ -321,14 +323,15 @@ class AcmeCertificates:
                 raise _OrderFailed(f"the CA offers no dns-01 challenge for {domain}")
             record_name = challb.chall.validation_domain_name(domain).lower()
             values.setdefault(record_name, []).append(challb.chall.validation(key))
-            if record_name not in zones:
-                zones[record_name] = await self._zone_for(domain)
+            if record_name not in places:
+                places[record_name] = await self._place_challenge(record_name)
             pending.to_answer.append(challb)
         for record_name, record_values in values.items():
+            zone_id, written_at = places[record_name]
             record = DnsRecord(
-                name=record_name, type="TXT", values=tuple(record_values), ttl=CHALLENGE_TTL
+                name=written_at, type="TXT", values=tuple(record_values), ttl=CHALLENGE_TTL
             )
-            pending.records.setdefault(zones[record_name], []).append(record)
+            pending.records.setdefault(zone_id, []).append(record)
         return pending
 
     async def _publish(self, pending: _Challenges, deadline: datetime.datetime) -> None:

@@ -36,6 +36,7 @@ from smarter.adapters.kubernetes_calls import (
     KubernetesNotFound,
     call_api,
 )
+from smarter.adapters.request_budgets import LocalRequestBudget
 from smarter.application.infrastructure import (
     CertificateState,
     CertificateStatus,
@@ -60,8 +61,10 @@ class CertManagerCertificates:
         issuer_kind: str,
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        writes: LocalRequestBudget | None = None,
     ) -> None:
         self._client = api_client
+        self._writes = writes
         self._objects = client.CustomObjectsApi(api_client)
         self._namespace = namespace
         self._issuer = {"name": issuer_name, "kind": issuer_kind, "group": GROUP}
@@ -73,12 +76,14 @@ class CertManagerCertificates:
             raise ValueError(f"certificate {name}: no hosts to certify")
         current = await self._read(name)
         if current is None or not self._wants(current, dns_names):
+            await self._pace()
             await self._apply(name, dns_names)
             return
         state = _status_of(current).state
         if state is CertificateState.FAILED or (
             renew and state is CertificateState.READY and not _issuing(current)
         ):
+            await self._pace()
             await self._trigger_issuance(current)
 
     async def status(self, name: str) -> CertificateStatus:
@@ -88,6 +93,7 @@ class CertManagerCertificates:
         return _status_of(current)
 
     async def delete(self, name: str) -> None:
+        await self._pace()
         with contextlib.suppress(KubernetesNotFound):  # gone already
             await call_api(
                 f"delete Certificate {name}",
@@ -100,6 +106,10 @@ class CertManagerCertificates:
                 f"delete Secret {name}",
                 lambda: self._delete_secret(name),
             )
+
+    async def _pace(self) -> None:
+        if self._writes is not None:
+            await self._writes.reserve()
 
     def _delete_secret(self, name: str) -> object:
         """`DELETE /api/v1/namespaces/{ns}/secrets/{name}` through the client's generic call.

@@ -6,8 +6,10 @@ class, annotations, labels), so applying twice changes nothing and a field the p
 sending (an annotation removed from the settings) is removed by the API server. `force` takes
 back fields someone edited by hand: the platform owns these objects.
 
-A missing Ingress is `None` on read and success on delete; every other API error, and a server
-that cannot be reached, is an `InfrastructureError` a later job may retry (kubernetes_calls.py).
+Writes (applies and deletes) are paced by a client-side rate, like client-go's QPS setting, so
+that a thousand deploys do not hit the API server at once. A missing Ingress is `None` on read
+and success on delete; every other API error, and a server that cannot be reached, is an
+`InfrastructureError` a later job may retry (kubernetes_calls.py).
 `kubernetes_api_client()` builds the client from a URL (stand-ins, `kubectl proxy`) or from the
 in-cluster service account, falling back to the kubeconfig.
 """
@@ -27,6 +29,7 @@ from smarter.adapters.kubernetes_calls import (
     call_api,
     kubernetes_api_client,
 )
+from smarter.adapters.request_budgets import LocalRequestBudget
 from smarter.application.infrastructure import Ingress
 
 __all__ = ["KubernetesCluster", "kubernetes_api_client"]
@@ -47,8 +50,10 @@ class KubernetesCluster:
         service_port: int,
         *,
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        writes: LocalRequestBudget | None = None,
     ) -> None:
         self._api = client.NetworkingV1Api(api_client)
+        self._writes = writes
         self._namespace = namespace
         self._class = ingress_class
         self._annotations = dict(annotations)
@@ -57,6 +62,7 @@ class KubernetesCluster:
 
     async def apply_ingress(self, ingress: Ingress) -> None:
         body = self._manifest(ingress)
+        await self._pace()
         await call_api(
             f"apply Ingress {ingress.name}",
             lambda: self._api.patch_namespaced_ingress(
@@ -83,6 +89,7 @@ class KubernetesCluster:
         return _ingress_of(found)
 
     async def delete_ingress(self, name: str) -> None:
+        await self._pace()
         try:
             await call_api(
                 f"delete Ingress {name}",
@@ -92,6 +99,10 @@ class KubernetesCluster:
             )
         except KubernetesNotFound:
             return  # gone already
+
+    async def _pace(self) -> None:
+        if self._writes is not None:
+            await self._writes.reserve()
 
     def _manifest(self, ingress: Ingress) -> dict[str, Any]:
         return {

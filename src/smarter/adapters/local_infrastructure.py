@@ -16,6 +16,8 @@ from smarter.application.infrastructure import (
     DnsRecord,
     HostedZone,
     Ingress,
+    RecordChange,
+    SubmittedChange,
 )
 from smarter.application.ports import Clock
 
@@ -69,11 +71,24 @@ class MemoryDnsZones:
         removed = [zone.pop((_name(r.name), r.type), None) for r in records]
         return _change_id() if any(r is not None for r in removed) else None
 
+    async def apply(self, zone_id: str, changes: Sequence[RecordChange]) -> SubmittedChange:
+        zone = self._zone_records(zone_id)
+        for change in changes:
+            key = (_name(change.record.name), change.record.type)
+            if change.action == "UPSERT":
+                zone[key] = change.record
+            else:
+                zone.pop(key, None)
+        return SubmittedChange(id=_change_id(), in_sync=True)
+
     async def is_in_sync(self, change_id: str) -> bool:
         return True
 
     async def records(self, zone_id: str) -> list[DnsRecord]:
         return list(self._zone_records(zone_id).values())
+
+    async def record(self, zone_id: str, name: str, type_: str) -> DnsRecord | None:
+        return self._zone_records(zone_id).get((_name(name), type_))
 
     def answer(self, name: str, rdtype: str) -> tuple[str, ...]:
         """What a resolver would see for `name`: the record of the longest matching zone."""

@@ -1,25 +1,34 @@
 """DnsZones on boto3's Route 53 client.
 
-boto3 is synchronous: every call runs in a worker thread (`asyncio.to_thread`). Throttling and
-5xx answers are retried here with a short, bounded exponential backoff (botocore's own retries
-are switched off in `route53_client`, so there is one policy, not two stacked); every other
-failure becomes an `InfrastructureError` naming the operation.
+boto3 is synchronous: every call runs in a thread of the adapter's own small pool (not the
+event loop's shared one, where a queue of other blocking calls would hold a paced request back
+and then release several at once). Every call first takes a token from the request budget
+(shared by all workers through Redis: Route 53 throttles per AWS account), and a change batch
+also takes one token per record change from the record-change budget. `Throttling` and
+`PriorRequestNotComplete` answers (and 5xx) push the shared budget back and are retried with
+exponential backoff and full jitter, a bounded number of times (botocore's own retries are
+switched off in `route53_client`, so there is one policy, not two stacked); every other failure
+becomes an `InfrastructureError` naming the operation, except a change batch refused as
+invalid, which is `DnsChangeRejected`.
 
 Route 53 quirks handled here:
+- Zones found by name are remembered for a while (`find_zone`): the platform's zone is looked
+  up by every job that writes a default host, and its id never changes.
 - A repeated caller reference is refused by Route 53 (moto accepts it and makes a second zone):
   `ensure_zone` looks for the zone made with that reference before creating one.
 - Listings are paginated; every listing here follows the pages to the end.
 - DELETE needs the record set exactly as it stands (values and TTL): `delete` reads it first.
-- Names come back with a trailing dot and octal escapes (`\\052` for `*`); TXT values are
-  stored quoted. Both are normalized at this boundary.
+- Names and TXT values are normalized at this boundary (route53_records.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
-import re
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+import time
+from collections.abc import AsyncGenerator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from typing import Any
 
@@ -27,16 +36,31 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from smarter.application.infrastructure import DnsRecord, HostedZone, InfrastructureError
+from smarter.adapters.request_budgets import RequestBudget
+from smarter.adapters.route53_records import (
+    bare_id,
+    batches,
+    dns_record,
+    hosted_zone,
+    normalize_name,
+    record_set,
+)
+from smarter.application.infrastructure import (
+    DnsChangeRejected,
+    DnsRecord,
+    HostedZone,
+    InfrastructureError,
+    RecordChange,
+    SubmittedChange,
+)
 
 THROTTLING_CODES = frozenset(
     {"Throttling", "ThrottlingException", "PriorRequestNotComplete", "RequestLimitExceeded"}
 )
 # Route 53 takes at most 1000 changes per batch; smaller batches keep requests small.
 CHANGES_PER_BATCH = 100
-_TXT_CHUNK = 255  # a TXT character-string holds at most 255 bytes
-_OCTAL_ESCAPE = re.compile(r"\\(\d{3})")
-_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+REFUSED_BATCH_CODES = frozenset({"InvalidChangeBatch", "InvalidInput"})
+ZONE_MEMORY_SECONDS = 300.0
 
 
 def route53_client(
@@ -61,33 +85,6 @@ def route53_client(
     )
 
 
-def normalize_name(name: str) -> str:
-    """Lower case, no trailing dot, Route 53's octal escapes decoded (`\\052` → `*`)."""
-    decoded = _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), name)
-    return decoded.rstrip(".").lower()
-
-
-def quote_txt(value: str) -> str:
-    """One TXT value as Route 53 wants it: quoted strings of at most 255 characters each."""
-    escaped = [
-        value[i : i + _TXT_CHUNK].replace("\\", "\\\\").replace('"', '\\"')
-        for i in range(0, max(len(value), 1), _TXT_CHUNK)
-    ]
-    return " ".join(f'"{chunk}"' for chunk in escaped)
-
-
-def unquote_txt(value: str) -> str:
-    """The inverse of `quote_txt`: the quoted strings joined, escapes removed."""
-    chunks = _QUOTED.findall(value)
-    if not chunks:
-        return value
-    return "".join(re.sub(r"\\(.)", r"\1", chunk) for chunk in chunks)
-
-
-def _zone_id(raw: str) -> str:
-    return raw.rsplit("/", 1)[-1]
-
-
 def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
@@ -103,15 +100,23 @@ class Route53DnsZones:
         client: Any,
         *,
         page_size: int = 100,
-        max_attempts: int = 5,
-        base_delay: float = 0.1,
-        max_delay: float = 2.0,
+        max_attempts: int = 6,
+        base_delay: float = 0.2,
+        max_delay: float = 5.0,
+        requests: RequestBudget | None = None,
+        record_changes: RequestBudget | None = None,
     ) -> None:
         self._client = client
         self._page_size = page_size
         self._max_attempts = max_attempts
         self._base_delay = base_delay
         self._max_delay = max_delay
+        self._requests = requests
+        self._record_changes = record_changes
+        self._zones_by_name: dict[str, tuple[float, HostedZone]] = {}
+        self._zone_lookups: dict[str, asyncio.Lock] = {}  # one lookup of a name at a time
+        # Enough threads for the calls booked ahead (each waits its turn in its thread).
+        self._threads = ThreadPoolExecutor(max_workers=8, thread_name_prefix="route53")
 
     # --- zones ---
 
@@ -137,27 +142,44 @@ class Route53DnsZones:
                     f"{caller_reference!r} was used for {owner}; use a new reference"
                 ) from refused
             return found
-        return _hosted_zone(created["HostedZone"], created.get("DelegationSet", {}))
+        return hosted_zone(created["HostedZone"], created.get("DelegationSet", {}))
 
     async def find_zone(self, name: str) -> HostedZone | None:
         name = normalize_name(name)
+        lookup = self._zone_lookups.setdefault(name, asyncio.Lock())
+        try:
+            async with lookup:
+                remembered = self._zones_by_name.get(name)
+                fresh = remembered and time.monotonic() - remembered[0] < ZONE_MEMORY_SECONDS
+                return remembered[1] if remembered and fresh else await self._look_up_zone(name)
+        finally:
+            if not lookup.locked():  # nobody else is looking it up: keep the dict small
+                self._zone_lookups.pop(name, None)
+
+    async def _look_up_zone(self, name: str) -> HostedZone | None:
         async with aclosing(self._zones_named(name)) as zones:
             async for zone in zones:
                 if not zone.get("Config", {}).get("PrivateZone", False):
-                    return await self.get_zone(_zone_id(zone["Id"]))
+                    found = await self.get_zone(bare_id(zone["Id"]))
+                    if found is not None:
+                        self._zones_by_name[name] = (time.monotonic(), found)
+                    return found
         return None
 
     async def get_zone(self, zone_id: str) -> HostedZone | None:
         try:
-            response = await self._call("get_hosted_zone", Id=_zone_id(zone_id))
+            response = await self._call("get_hosted_zone", Id=bare_id(zone_id))
         except _Refused as refused:
             if refused.code != "NoSuchHostedZone":
                 raise
             return None
-        return _hosted_zone(response["HostedZone"], response.get("DelegationSet", {}))
+        return hosted_zone(response["HostedZone"], response.get("DelegationSet", {}))
 
     async def delete_zone(self, zone_id: str) -> None:
-        zone_id = _zone_id(zone_id)
+        zone_id = bare_id(zone_id)
+        self._zones_by_name = {
+            name: found for name, found in self._zones_by_name.items() if found[1].id != zone_id
+        }
         try:
             zone = await self._call("get_hosted_zone", Id=zone_id)
             apex = normalize_name(zone["HostedZone"]["Name"])
@@ -167,7 +189,7 @@ class Route53DnsZones:
                 async for rrset in self._record_sets(zone_id)
                 if not (normalize_name(rrset["Name"]) == apex and rrset["Type"] in ("SOA", "NS"))
             ]
-            for batch in _batches(doomed, CHANGES_PER_BATCH):
+            for batch in batches(doomed, CHANGES_PER_BATCH):
                 await self._change(zone_id, [("DELETE", rrset) for rrset in batch])
             await self._call("delete_hosted_zone", Id=zone_id)
         except _Refused as refused:
@@ -181,11 +203,11 @@ class Route53DnsZones:
         """An empty `records` changes nothing and returns "" (which `is_in_sync` accepts)."""
         if not records:
             return ""
-        changes = [("UPSERT", _record_set(record)) for record in records]
-        return await self._change(_zone_id(zone_id), changes)
+        changes = [("UPSERT", record_set(record)) for record in records]
+        return await self._change(bare_id(zone_id), changes)
 
     async def delete(self, zone_id: str, records: Sequence[DnsRecord]) -> str | None:
-        zone_id = _zone_id(zone_id)
+        zone_id = bare_id(zone_id)
         # Someone may delete a record between our read and our change: read again and retry.
         for attempt in range(3):
             try:
@@ -205,11 +227,31 @@ class Route53DnsZones:
                     raise
         return None  # pragma: no cover - the loop returns or raises
 
+    async def apply(self, zone_id: str, changes: Sequence[RecordChange]) -> SubmittedChange:
+        batch = [(change.action, record_set(change.record)) for change in changes]
+        try:
+            response = await self._call(
+                "change_resource_record_sets",
+                cost=len(batch),
+                HostedZoneId=bare_id(zone_id),
+                ChangeBatch={
+                    "Changes": [
+                        {"Action": action, "ResourceRecordSet": rrset} for action, rrset in batch
+                    ]
+                },
+            )
+        except _Refused as refused:
+            if refused.code in REFUSED_BATCH_CODES:
+                raise DnsChangeRejected(str(refused)) from refused
+            raise
+        info = response["ChangeInfo"]
+        return SubmittedChange(id=bare_id(info["Id"]), in_sync=info.get("Status") == "INSYNC")
+
     async def is_in_sync(self, change_id: str) -> bool:
         if not change_id:
             return True
         try:
-            response = await self._call("get_change", Id=_zone_id(change_id))
+            response = await self._call("get_change", Id=bare_id(change_id))
         except _Refused as refused:
             # Route 53 forgets changes after a while; one it no longer knows was applied.
             if refused.code == "NoSuchChange":
@@ -219,10 +261,19 @@ class Route53DnsZones:
 
     async def records(self, zone_id: str) -> list[DnsRecord]:
         return [
-            _dns_record(rrset)
-            async for rrset in self._record_sets(_zone_id(zone_id))
+            dns_record(rrset)
+            async for rrset in self._record_sets(bare_id(zone_id))
             if "ResourceRecords" in rrset  # alias records have no values of their own
         ]
+
+    async def record(self, zone_id: str, name: str, type_: str) -> DnsRecord | None:
+        try:
+            found = await self._record_set(bare_id(zone_id), name, type_)
+        except _Refused as refused:
+            if refused.code == "NoSuchHostedZone":
+                return None
+            raise
+        return None if found is None else dns_record(found)
 
     # --- listings ---
 
@@ -233,7 +284,7 @@ class Route53DnsZones:
         async with aclosing(listing) as zones:
             async for zone in zones:
                 if zone.get("CallerReference") == caller_reference:
-                    return await self.get_zone(_zone_id(zone["Id"]))
+                    return await self.get_zone(bare_id(zone["Id"]))
         return None
 
     async def _zones_named(self, name: str) -> AsyncGenerator[dict[str, Any], None]:
@@ -296,6 +347,7 @@ class Route53DnsZones:
     async def _change(self, zone_id: str, changes: list[tuple[str, dict[str, Any]]]) -> str:
         response = await self._call(
             "change_resource_record_sets",
+            cost=len(changes),
             HostedZoneId=zone_id,
             ChangeBatch={
                 "Changes": [
@@ -303,26 +355,41 @@ class Route53DnsZones:
                 ]
             },
         )
-        return _zone_id(response["ChangeInfo"]["Id"])
+        return bare_id(response["ChangeInfo"]["Id"])
 
-    async def _call(self, operation: str, **kwargs: Any) -> Any:
-        """One client call in a thread, with throttling retried; other refusals → _Refused."""
+    async def _call(self, operation: str, *, cost: int = 0, **kwargs: Any) -> Any:
+        """One client call in a thread, within the budgets (`cost`: the record changes it
+        makes), with throttling retried; other refusals → _Refused."""
         method: Callable[..., Any] = getattr(self._client, operation)
+        loop = asyncio.get_running_loop()
         for attempt in range(1, self._max_attempts + 1):
             try:
-                return await asyncio.to_thread(method, **kwargs)
+                return await loop.run_in_executor(
+                    self._threads, functools.partial(self._paced, method, cost, kwargs)
+                )
             except ClientError as error:
                 if _is_retryable(error) and attempt < self._max_attempts:
-                    await asyncio.sleep(self._backoff(attempt))
+                    delay = self._backoff(attempt)
+                    if self._requests is not None:
+                        await loop.run_in_executor(self._threads, self._requests.penalize, delay)
+                    await asyncio.sleep(delay)
                     continue
                 raise _Refused(operation, error) from error
             except BotoCoreError as error:
                 raise InfrastructureError(f"Route 53 {operation} failed: {error}") from error
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _paced(self, method: Callable[..., Any], cost: int, kwargs: dict[str, Any]) -> Any:
+        """In the sending thread: take the tokens at the last moment, then send."""
+        if cost and self._record_changes is not None:
+            self._record_changes.take(cost)
+        if self._requests is not None:
+            self._requests.take(1)
+        return method(**kwargs)
+
     def _backoff(self, attempt: int) -> float:
-        delay = min(self._max_delay, self._base_delay * 2.0 ** (attempt - 1))
-        return delay * random.uniform(0.5, 1.0)  # jitter: workers throttled together spread out
+        """Exponential, with full jitter: workers throttled together come back apart."""
+        return random.uniform(0, min(self._max_delay, self._base_delay * 2.0**attempt))
 
 
 class _Refused(InfrastructureError):
@@ -332,45 +399,3 @@ class _Refused(InfrastructureError):
         self.code = _error_code(error)
         message = error.response.get("Error", {}).get("Message", str(error))
         super().__init__(f"Route 53 {operation} failed: {self.code}: {message}")
-
-
-def _hosted_zone(zone: dict[str, Any], delegation_set: dict[str, Any]) -> HostedZone:
-    return HostedZone(
-        id=_zone_id(zone["Id"]),
-        name=normalize_name(zone["Name"]),
-        name_servers=tuple(normalize_name(ns) for ns in delegation_set.get("NameServers", [])),
-    )
-
-
-def _record_set(record: DnsRecord) -> dict[str, Any]:
-    # Names go out without the trailing dot: moto matches DELETEs against what was written.
-    values = [quote_txt(v) if record.type == "TXT" else v for v in record.values]
-    return {
-        "Name": normalize_name(record.name),
-        "Type": record.type,
-        "TTL": record.ttl,
-        "ResourceRecords": [{"Value": value} for value in values],
-    }
-
-
-def _dns_record(rrset: dict[str, Any]) -> DnsRecord:
-    raw = [item["Value"] for item in rrset.get("ResourceRecords", [])]
-    values = [
-        unquote_txt(v)
-        if rrset["Type"] == "TXT"
-        else normalize_name(v)
-        if rrset["Type"] in ("CNAME", "NS")
-        else v
-        for v in raw
-    ]
-    return DnsRecord(
-        name=normalize_name(rrset["Name"]),
-        type=rrset["Type"],
-        values=tuple(values),
-        ttl=int(rrset.get("TTL", 0)),
-    )
-
-
-def _batches(items: list[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

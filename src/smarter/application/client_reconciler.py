@@ -1,10 +1,11 @@
 """Reconcile one client: the hosts it should have against the hosts provisioned for it.
 
-Desired: when deployed (and not being deleted), its default host in the platform's zone and,
-with a verified custom domain attached, its custom host in the customer's zone. Each host goes
-record (UPSERT) → change in sync → resolves to the ingress target → certificate ready →
-Ingress applied. Hosts no longer desired (undeploy, rename, domain detached, delete) lose their
-Ingress, record and, when no other host uses it, their certificate.
+Desired hosts: see desired_hosts.py. Each host goes record (UPSERT, in the zone's next change
+batch; a custom hostname's record is the customer's) → record live → resolves to the target →
+certificate ready → Ingress applied. Hosts no longer desired (undeploy, rename, domain or
+hostname detached or unverified, delete) lose their Ingress, record and, when no other host
+uses it, their certificate. A run that waits for a record batch or a certificate is woken by
+the job following it; the delay it returns is a safety net.
 
 The client's two statuses combine its hosts: DNS is `Verified` when every host resolves,
 `Failed` as soon as one host's verification window ran out (the reason names the host and
@@ -13,14 +14,21 @@ ready and its Ingress applied, `Failed` when a certificate failed, `Requested` o
 One exception: a client already serving on its (unchanged) default host keeps `Verified` /
 `Issued` while a further host is provisioned, so that attaching a custom domain causes no
 downtime; a failure of that host still shows as `Failed`. A failed client stays failed until
-something asks again (deploy, rename, attach): such a run writes the records again and opens
-a new verification window.
+something asks again (deploy, rename, attach) or the sweep's slow retry: such a run writes the
+records again and opens a new verification window.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from smarter.application.certificate_steps import ensure_certificate, release_if_unused
-from smarter.application.infrastructure import DnsRecord, HostedZone, Ingress
+from smarter.application.desired_hosts import desired_hosts
+from smarter.application.dns_batches import request_record_change
+from smarter.application.dns_changes import DnsChangeState
+from smarter.application.drift import record_of, repair_drift
+from smarter.application.infrastructure import Ingress
+from smarter.application.jobs import FollowCertificate
 from smarter.application.provisioning_context import Provisioner
 from smarter.domain.llm_client import LLMClient
 from smarter.domain.provisioning import (
@@ -32,31 +40,11 @@ from smarter.domain.provisioning import (
     ProvisionedHost,
     TlsVerdict,
     dns_verdict,
-    host_certificate_name,
-    ingress_name,
     tls_verdict,
-    wildcard_of,
 )
 from smarter.domain.status import DnsVerificationStatus as Dns
+from smarter.domain.status import StatusField
 from smarter.domain.status import TlsCertificateIssuanceStatus as Tls
-
-Desire = tuple[object, ...]
-
-
-def record_of(host: ProvisionedHost) -> DnsRecord:
-    return DnsRecord(name=host.host, type=host.record_type, values=(host.target,))
-
-
-def _desire(client: LLMClient) -> Desire:
-    """What the customer asked for, as far as provisioning is concerned."""
-    domain = client.custom_domain
-    return (
-        client.deployed,
-        client.deletion_requested_at is not None,
-        client.default_host,
-        client.custom_host,
-        None if domain is None else (domain.is_verified, domain.aws_hosted_zone_id),
-    )
 
 
 class ClientReconciler:
@@ -67,12 +55,13 @@ class ClientReconciler:
         # custom host) is provisioned: adding a domain must not take the client down.
         self._serving = False
 
-    async def run(self, client_id: int) -> float | None:
+    async def run(self, client_id: int, *, check_drift: bool = False) -> float | None:
         p = self._p
         client = await p.uow.clients.find(client_id)
         if client is None:
             return None  # deleted: its hosts went with it
-        desired = await self._desired(client)
+        wanted = await desired_hosts(p, client)
+        self._certificate_hosts, desired = wanted.certificates, wanted.hosts
         hosts = await self._remove_stale(client, desired)
         if not desired:
             await self._finish_teardown(client)
@@ -80,6 +69,12 @@ class ClientReconciler:
         self._serving = client.is_provisioned and any(
             h.role is HostRole.DEFAULT and h.check is HostCheck.VERIFIED for h in hosts.values()
         )
+        if check_drift and client.is_provisioned:
+            repaired = await repair_drift(p, hosts.values(), lambda h: self._ingress(client, h))
+            if repaired:
+                client.note(
+                    StatusField.DRIFT, "drifted", "repaired", "; ".join(repaired), p.clock.now()
+                )
         await self._write_records(client, desired, hosts)
         dns, dns_wait = await self._verify(hosts)
         client.settle_dns(dns.status, dns.reason, p.clock.now(), serving=self._serving)
@@ -89,42 +84,9 @@ class ClientReconciler:
             client.settle_tls(tls.status, tls.reason, p.clock.now(), serving=self._serving)
         await p.uow.clients.save_statuses(client)
         await p.uow.commit()
-        return await self._next_run(client, wait)
-
-    # -- desired state -----------------------------------------------------------------------
-
-    async def _desired(self, client: LLMClient) -> dict[str, ProvisionedHost]:
-        if not client.deployed or client.deletion_requested_at is not None:
-            return {}
-        assert client.id is not None
-        policy = self._p.policy
-        zone = await self._platform_zone()
-        certificate, wildcard = wildcard_of(client)
-        self._certificate_hosts[certificate] = (wildcard,)
-        wanted = [(client.default_host, HostRole.DEFAULT, zone.id, certificate)]
-        domain, custom_host = client.custom_domain, client.custom_host
-        if domain and domain.is_verified and domain.aws_hosted_zone_id and custom_host:
-            certificate = host_certificate_name(custom_host)
-            self._certificate_hosts[certificate] = (custom_host,)
-            wanted.append((custom_host, HostRole.CUSTOM, domain.aws_hosted_zone_id, certificate))
-        return {
-            host: ProvisionedHost(
-                host=host,
-                client_id=client.id,
-                role=role,
-                zone_id=zone_id,
-                record_type=policy.record_type,
-                target=policy.target,
-                certificate_name=certificate,
-                ingress_name=ingress_name(host),
-            )
-            for host, role, zone_id, certificate in wanted
-        }
-
-    async def _platform_zone(self) -> HostedZone:
-        name = self._p.policy.platform_zone
-        zone = await self._p.zones.find_zone(name)
-        return zone or await self._p.zones.ensure_zone(name, f"smarter-platform-{name}")
+        # A change of the customer's mind while this ran was queued as one more run of this
+        # job (the queue runs a key again when asked while it ran).
+        return wait
 
     # -- teardown ----------------------------------------------------------------------------
 
@@ -152,7 +114,8 @@ class ClientReconciler:
         host, after a rename) still uses it: a certificate ordered again costs CA quota."""
         p = self._p
         await p.cluster.delete_ingress(host.ingress_name)
-        await p.zones.delete(host.zone_id, [record_of(host)])
+        if host.has_own_record:
+            await request_record_change(p, host.zone_id, "DELETE", record_of(host))
         await p.uow.provisioning.delete_host(host.host)
         if not keep_certificate:
             await release_if_unused(p, host.certificate_name)
@@ -181,7 +144,10 @@ class ClientReconciler:
             have = hosts.get(name)
             if have is not None and have.check is not HostCheck.FAILED:
                 continue
-            want.change_id = await p.zones.upsert(want.zone_id, [record_of(want)])
+            if want.has_own_record:
+                want.record_change_id = await request_record_change(
+                    p, want.zone_id, "UPSERT", record_of(want), client.id
+                )
             want.check, want.verify_started_at, want.updated_at = HostCheck.VERIFYING, now, now
             await p.uow.provisioning.save_host(want)
             hosts[name] = want
@@ -189,8 +155,6 @@ class ClientReconciler:
         if written:
             reason = f"record written for {', '.join(written)}"
             client.settle_dns(Dns.VERIFYING, reason, now, serving=self._serving)
-            await p.uow.clients.save_statuses(client)
-            await p.uow.commit()
 
     async def _verify(self, hosts: dict[str, ProvisionedHost]) -> tuple[DnsVerdict, float | None]:
         """Check every verifying host; the verdict, and when to look again if it waits."""
@@ -200,22 +164,26 @@ class ClientReconciler:
         for host in hosts.values():
             if host.check is not HostCheck.VERIFYING:
                 continue
-            if (
-                host.observe_resolution(await self._resolve(host), now, window)
-                is HostCheck.VERIFYING
-            ):
-                waits.append(p.backoff(host.verify_started_at, window))
+            found = await self._resolve(host, now)
+            if host.observe_resolution(found or (), now, window) is HostCheck.VERIFYING:
+                # A record not live yet: its batch wakes this client; the wait is a safety net.
+                live = found is not None
+                waits.append(p.backoff(host.verify_started_at, window) if live else window)
             await p.uow.provisioning.save_host(host)
         verdict = dns_verdict(hosts.values())
         return verdict, (min(waits) if verdict.waits and waits else None)
 
-    async def _resolve(self, host: ProvisionedHost) -> tuple[str, ...]:
-        """What the host resolves to, once the zone's change is live (asking earlier would
-        leave a negative answer in resolvers' caches)."""
-        if host.change_id is not None:
-            if not await self._p.zones.is_in_sync(host.change_id):
-                return ()
-            host.change_id = None
+    async def _resolve(self, host: ProvisionedHost, now: datetime) -> tuple[str, ...] | None:
+        """What the host resolves to; None until its record change is live (asking earlier
+        would leave a negative answer in resolvers' caches)."""
+        if host.record_change_id is not None:
+            change = await self._p.uow.dns_changes.get(host.record_change_id)
+            if change is not None and change.state is DnsChangeState.FAILED:
+                host.fail(change.error, now)
+                return None
+            if change is not None and not change.settled:
+                return None
+            host.record_change_id = None
         return await self._p.resolver.resolve(host.host, host.record_type)
 
     # -- TLS and Ingress ---------------------------------------------------------------------
@@ -239,10 +207,10 @@ class ClientReconciler:
                 host.ingress_applied, host.updated_at = True, now
                 await p.uow.provisioning.save_host(host)
         verdict = tls_verdict(certificates.values(), hosts)
-        pending = [
-            c.requested_at for c in certificates.values() if c.phase is CertificatePhase.PENDING
-        ]
-        return verdict, (p.backoff(min(pending)) if verdict.waits and pending else None)
+        pending = [c.name for c in certificates.values() if c.phase is CertificatePhase.PENDING]
+        for name in pending:  # followed by one job, which wakes this client when it is issued
+            p.uow.outbox.add(FollowCertificate(name=name))
+        return verdict, (p.policy.max_retry_seconds if verdict.waits and pending else None)
 
     @staticmethod
     def _ingress(client: LLMClient, host: ProvisionedHost) -> Ingress:
@@ -257,16 +225,6 @@ class ClientReconciler:
                 "smarter.sh/host-role": host.role.value,
             },
         )
-
-    # -- what next ---------------------------------------------------------------------------
-
-    async def _next_run(self, client: LLMClient, wait: float | None) -> float | None:
-        """Run again at once if the customer changed their mind while we worked."""
-        assert client.id is not None
-        fresh = await self._p.uow.clients.find(client.id)
-        if fresh is not None and _desire(fresh) != _desire(client):
-            return 0.0
-        return wait
 
 
 def _same_place(have: ProvisionedHost, want: ProvisionedHost) -> bool:

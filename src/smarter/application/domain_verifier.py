@@ -1,4 +1,5 @@
-"""Custom domains: a zone per registration, a marker, then the proof of control.
+"""Custom domains: a zone per registration, a marker, then the proof of control; later,
+re-checks.
 
 The job creates the registration's hosted zone (caller reference unique to the registration),
 stores its name servers for the customer and writes the TXT marker `_smarter.<domain>` with a
@@ -6,6 +7,11 @@ value unique to the registration. Verification asks public resolvers for the dom
 records and the marker: the account proved control only when the NS are exactly the zone's
 name servers and the marker is this registration's. The first registration to verify wins;
 the other pending registrations of the name are released and their zones deleted.
+
+A verified domain is checked again now and then (the sweep asks, daily by default); after
+`reverify_failures` failed checks in a row it is unverified: its clients' custom hosts stop
+(the reconciler removes them; default hosts keep serving) and each client's timeline says why.
+It is then pending again: a later check that proves control verifies it and brings them back.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from smarter.application.ports import DomainRegistration
 from smarter.application.provisioning_context import Provisioner
 from smarter.domain.custom_domain import CustomDomain, VerificationReport
 from smarter.domain.errors import Conflict, NotFound
+from smarter.domain.status import StatusField
 
 
 def caller_reference(registration: DomainRegistration, platform_zone: str) -> str:
@@ -44,9 +51,12 @@ class DomainVerifier:
     async def run(self, domain_id: int) -> float | None:
         p = self._p
         registration = await p.uow.provisioning.registration(domain_id)
-        if registration is None or registration.domain.is_verified:
+        if registration is None:
             return None
         domain = registration.domain
+        if domain.is_verified:
+            await self._recheck(domain)
+            return None
         if domain.aws_hosted_zone_id is None and not await self._prepare(registration):
             return None
         report, proven = await self._check(domain)
@@ -133,9 +143,32 @@ class DomainVerifier:
             await p.uow.domains.delete(other)
             if other.aws_hosted_zone_id:
                 p.uow.outbox.add(DeleteDomainZone(zone_id=other.aws_hosted_zone_id))
-        for client_id in await p.uow.provisioning.clients_on_domain(domain.id or 0):
-            p.uow.outbox.add(ReconcileClient(client_id=client_id))
+        await self._tell_clients(domain, "verified", f"{domain.domain_name} verified")
         await p.uow.commit()
+
+    async def _recheck(self, domain: CustomDomain) -> None:
+        p = self._p
+        report, proven = await self._check(domain)
+        unverified = domain.recheck(report, proven, p.policy.reverify_failures)
+        await p.uow.domains.save(domain)
+        if unverified:
+            reason = (
+                f"{domain.domain_name} unverified after {p.policy.reverify_failures} failed "
+                f"checks: {report.message}; the default host keeps serving"
+            )
+            await self._tell_clients(domain, "unverified", reason)
+        await p.uow.commit()
+
+    async def _tell_clients(self, domain: CustomDomain, change: str, reason: str) -> None:
+        """Reconcile the domain's clients (their custom hosts come or go), with an event."""
+        p = self._p
+        before = "unverified" if change == "verified" else "verified"
+        for client_id in await p.uow.provisioning.clients_on_domain(domain.id or 0):
+            client = await p.uow.clients.find(client_id)
+            if client is not None:
+                client.note(StatusField.CUSTOM_HOST, before, change, reason, p.clock.now())
+                await p.uow.clients.save_statuses(client)
+            p.uow.outbox.add(ReconcileClient(client_id=client_id))
 
     async def _lose(self, domain: CustomDomain, report: VerificationReport) -> None:
         lost = VerificationReport(

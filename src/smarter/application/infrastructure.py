@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
@@ -29,6 +29,27 @@ class DnsRecord(msgspec.Struct, frozen=True, kw_only=True):
     type: str  # "A", "CNAME", "TXT", "NS"
     values: tuple[str, ...]  # TXT values without their quotes
     ttl: int = 300
+
+
+RecordAction = Literal["UPSERT", "DELETE"]
+
+
+class RecordChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One change of a change batch."""
+
+    action: RecordAction
+    record: DnsRecord
+
+
+class SubmittedChange(msgspec.Struct, frozen=True, kw_only=True):
+    """A change batch the provider accepted: its id, and whether it is live already."""
+
+    id: str
+    in_sync: bool = False
+
+
+class DnsChangeRejected(Exception):
+    """The provider refused a change batch as invalid: sending it again cannot help."""
 
 
 class HostedZone(msgspec.Struct, frozen=True, kw_only=True):
@@ -60,9 +81,18 @@ class DnsZones(Protocol):
         """Delete the record sets that exist (by name and type); None if none did."""
         ...
 
+    async def apply(self, zone_id: str, changes: Sequence[RecordChange]) -> SubmittedChange:
+        """Send `changes` as one change batch, exactly as given (a DELETE must name the record
+        set as it stands); DnsChangeRejected when the provider refuses the batch."""
+        ...
+
     async def is_in_sync(self, change_id: str) -> bool: ...
 
     async def records(self, zone_id: str) -> list[DnsRecord]: ...
+
+    async def record(self, zone_id: str, name: str, type_: str) -> DnsRecord | None:
+        """The record set `name`/`type_` as the zone holds it, or None."""
+        ...
 
 
 class DnsResolver(Protocol):

@@ -15,14 +15,18 @@ from typing import Any, TypeAlias
 import msgspec
 
 
-class _JobBase(msgspec.Struct, frozen=True, tag=True):
-    """The tag is the class name, so stored jobs keep decoding when a module moves."""
+class _JobBase(msgspec.Struct, frozen=True, tag=True, omit_defaults=True):
+    """The tag is the class name, so stored jobs keep decoding when a module moves; fields
+    at their defaults are left out, so adding a field keeps old and new documents alike."""
 
 
 class ReconcileClient(_JobBase, frozen=True):
-    """Bring a client's hosts to its desired state (deploy, undeploy, rename, delete)."""
+    """Bring a client's hosts to its desired state (deploy, undeploy, rename, delete); with
+    `check_drift`, also compare a ready client's records, Ingresses and certificates with
+    what they should be and put back what drifted (the sweep asks, a few clients a minute)."""
 
     client_id: int
+    check_drift: bool = False
 
     @property
     def key(self) -> str:
@@ -37,6 +41,16 @@ class VerifyCustomDomain(_JobBase, frozen=True):
     @property
     def key(self) -> str:
         return f"domain:{self.domain_id}"
+
+
+class VerifyCustomHostname(_JobBase, frozen=True):
+    """Check the records a customer set for a hostname (ownership, routing, challenges)."""
+
+    hostname_id: int
+
+    @property
+    def key(self) -> str:
+        return f"hostname:{self.hostname_id}"
 
 
 class DeleteDomainZone(_JobBase, frozen=True):
@@ -59,6 +73,16 @@ class RenewCertificate(_JobBase, frozen=True):
         return f"certificate:{self.name}"
 
 
+class FollowCertificate(_JobBase, frozen=True):
+    """Follow an order until the certificate is issued (or failed), then wake its clients."""
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"certificate:{self.name}"
+
+
 class ReleaseCertificate(_JobBase, frozen=True):
     """Delete a certificate (and its secret) that no provisioned host uses any more."""
 
@@ -67,6 +91,16 @@ class ReleaseCertificate(_JobBase, frozen=True):
     @property
     def key(self) -> str:
         return f"certificate:{self.name}"
+
+
+class FlushDnsChanges(_JobBase, frozen=True):
+    """Send a zone's pending record changes as change batches and follow them until live."""
+
+    zone_id: str
+
+    @property
+    def key(self) -> str:
+        return f"dns-zone:{self.zone_id}"
 
 
 class SweepProvisioning(_JobBase, frozen=True):
@@ -80,9 +114,12 @@ class SweepProvisioning(_JobBase, frozen=True):
 Job: TypeAlias = (
     ReconcileClient
     | VerifyCustomDomain
+    | VerifyCustomHostname
     | DeleteDomainZone
     | RenewCertificate
+    | FollowCertificate
     | ReleaseCertificate
+    | FlushDnsChanges
     | SweepProvisioning
 )
 

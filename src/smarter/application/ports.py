@@ -11,6 +11,7 @@ from typing import Protocol
 
 import msgspec
 
+from smarter.application.dns_changes import DnsChange
 from smarter.application.jobs import Job
 from smarter.application.webhook_ports import Webhooks
 from smarter.domain.account_number import AccountNumber
@@ -23,6 +24,7 @@ from smarter.domain.accounts import (
     User,
 )
 from smarter.domain.custom_domain import CustomDomain
+from smarter.domain.custom_hostname import CustomHostname
 from smarter.domain.errors import InvalidValue
 from smarter.domain.history import ChatRequestRecord, Conversation, DailyUsage
 from smarter.domain.llm_client import LLMClient
@@ -160,6 +162,29 @@ class CustomDomains(Protocol):
         ...
 
 
+class CustomHostnames(Protocol):
+    async def add(self, hostname: CustomHostname) -> CustomHostname:
+        """Register; Conflict if this account has it already or another account verified it;
+        NotFound when its client is not one of the account's."""
+        ...
+
+    async def get(self, account: AccountNumber, hostname_id: int) -> CustomHostname: ...
+    async def save(self, hostname: CustomHostname) -> CustomHostname: ...
+    async def delete(self, hostname: CustomHostname) -> None: ...
+    async def find(self, hostname_id: int) -> CustomHostname | None:
+        """Any account's registration (the worker's lookup)."""
+        ...
+
+    async def find_verified(self, name: str) -> CustomHostname | None: ...
+    async def of_client(self, client_id: int) -> list[CustomHostname]: ...
+    async def due_for_check(self, checked_before: datetime, limit: int) -> list[int]:
+        """Pending registrations, and verified ones last checked before `checked_before`."""
+        ...
+
+    # Last: a method named `list` hides the builtin from the annotations after it.
+    async def list(self, account: AccountNumber) -> list[CustomHostname]: ...
+
+
 class RequestHistory(Protocol):
     async def daily_usage(self, client_id: int, since: datetime) -> list[DailyUsage]:
         """Requests, errors and tokens per UTC day from `since` on; days without requests
@@ -224,6 +249,10 @@ class ProvisioningRecords(Protocol):
         """The ids of the clients whose provisioned hosts use certificate `name`."""
         ...
 
+    async def clients_waiting_for(self, certificate: str) -> list[int]:
+        """The ids of the clients with a host on `certificate` whose Ingress is not applied."""
+        ...
+
     async def lagging_clients(self, limit: int) -> list[int]:
         """Clients whose observed state lags their desired state (not those that failed)."""
         ...
@@ -236,7 +265,51 @@ class ProvisioningRecords(Protocol):
     async def registration(self, domain_id: int) -> DomainRegistration | None: ...
     async def registrations_named(self, domain_name: str) -> list[CustomDomain]: ...
     async def unverified_domains(self, limit: int) -> list[int]: ...
+    async def domains_to_recheck(self, checked_before: datetime, limit: int) -> list[int]:
+        """Verified domains last checked before `checked_before` (or never since verified)."""
+        ...
+
+    async def clients_to_check_for_drift(self, limit: int) -> list[int]:
+        """Ready clients, those whose hosts were compared with what should be longest ago
+        first."""
+        ...
+
+    async def failed_clients(self, failed_before: datetime, limit: int) -> list[int]:
+        """Deployed clients that failed (DNS or TLS) and have no event since `failed_before`."""
+        ...
+
     async def clients_on_domain(self, domain_id: int) -> list[int]: ...
+
+
+class DnsChanges(Protocol):
+    """Record changes waiting for (or sent in) a Route 53 change batch."""
+
+    async def add(self, change: DnsChange) -> DnsChange: ...
+    async def get(self, change_id: int) -> DnsChange | None: ...
+    async def pending(self, zone_id: str, limit: int) -> list[DnsChange]:
+        """The zone's pending changes, oldest first."""
+        ...
+
+    async def submitted(self, zone_id: str) -> list[DnsChange]:
+        """The zone's changes in batches that are not live yet."""
+        ...
+
+    async def mark_submitted(self, change_ids: list[int], batch: str) -> None: ...
+    async def settle_batch(self, batch: str, at: datetime) -> list[DnsChange]:
+        """Mark the changes of `batch` done; they are returned."""
+        ...
+
+    async def settle(self, change_id: int, at: datetime, *, error: str = "") -> None:
+        """Mark one change done, or failed when `error` says why."""
+        ...
+
+    async def zones_with_pending(self, limit: int) -> list[str]:
+        """Zones with changes pending or submitted (the sweep's safety net)."""
+        ...
+
+    async def forget_settled(self, before: datetime) -> int:
+        """Delete the changes settled before `before`; how many."""
+        ...
 
 
 class Outbox(Protocol):
@@ -262,9 +335,13 @@ class UnitOfWork(Protocol):
     @property
     def domains(self) -> CustomDomains: ...
     @property
+    def hostnames(self) -> CustomHostnames: ...
+    @property
     def outbox(self) -> Outbox: ...
     @property
     def provisioning(self) -> ProvisioningRecords: ...
+    @property
+    def dns_changes(self) -> DnsChanges: ...
     @property
     def history(self) -> RequestHistory: ...
     @property

@@ -28,6 +28,8 @@ class CustomDomain(msgspec.Struct, kw_only=True):
     name_servers: tuple[str, ...] = ()
     is_verified: bool = False
     last_verification: VerificationReport | None = None
+    # Checks of the verified domain that failed in a row (it is unverified after enough).
+    failures: int = 0
 
     def __post_init__(self) -> None:
         self.domain_name = normalize_domain_name(self.domain_name)
@@ -38,8 +40,21 @@ class CustomDomain(msgspec.Struct, kw_only=True):
         return f"_smarter.{self.domain_name}"
 
     def mark_verified(self, report: VerificationReport) -> None:
-        self.is_verified = True
+        self.is_verified, self.failures = True, 0
         self.last_verification = report
+
+    def recheck(self, report: VerificationReport, proven: bool, failures_allowed: int) -> bool:
+        """Take in a later check of the verified domain; True when this check unverifies it
+        (the last of `failures_allowed` failed checks in a row)."""
+        self.last_verification = report
+        if proven:
+            self.failures = 0
+            return False
+        self.failures += 1
+        if self.failures < failures_allowed:
+            return False
+        self.is_verified, self.failures = False, 0
+        return True
 
     def record_failed_check(self, report: VerificationReport) -> None:
         self.last_verification = report

@@ -324,6 +324,16 @@ class LLMClient(LLMClientSpec, kw_only=True):
         self.events.append(tls_transition(self.tls_certificate_issuance_status, target, reason, at))
         self.tls_certificate_issuance_status = target
 
+    def note(
+        self, field: StatusField, from_status: str, to_status: str, reason: str, at: datetime
+    ) -> None:
+        """An event of the timeline outside the status tables (a custom host, a repair)."""
+        self.events.append(
+            StatusEvent(
+                at=at, field=field, from_status=from_status, to_status=to_status, reason=reason
+            )
+        )
+
     def settle_dns(
         self, status: DnsVerificationStatus, reason: str, at: datetime, *, serving: bool = False
     ) -> None:

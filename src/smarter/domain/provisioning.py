@@ -28,6 +28,11 @@ _NOT_IN_NAME = re.compile(r"[^a-z0-9-]+")
 class HostRole(enum.StrEnum):
     DEFAULT = "default"  # <name>.<account>.<api domain>, in the platform's zone
     CUSTOM = "custom"  # <name>.<custom domain>, in the customer's zone
+    HOSTNAME = "hostname"  # a custom hostname, whose record the customer holds
+
+
+# The zone of a host whose record the customer holds (a custom hostname): none of ours.
+CUSTOMER_HELD = ""
 
 
 class HostCheck(enum.StrEnum):
@@ -51,16 +56,25 @@ class ProvisionedHost(msgspec.Struct, kw_only=True):
     certificate_name: str
     ingress_name: str
     check: HostCheck = HostCheck.PENDING
-    change_id: str | None = None
+    # The record change (of the platform's batches) the host waits for, until it is live.
+    record_change_id: int | None = None
     verify_started_at: datetime | None = None
     reason: str = ""
     ingress_applied: bool = False
     updated_at: datetime | None = None
+    checked_at: datetime | None = None  # last compared with what should be (drift)
+
+    @property
+    def has_own_record(self) -> bool:
+        """Whether the platform writes (and deletes) this host's record."""
+        return self.zone_id != CUSTOMER_HELD
 
     def observe_resolution(self, found: tuple[str, ...], at: datetime, window: float) -> HostCheck:
         """Judge what resolving the host found: verified when the target is among the
         answers, failed once `window` seconds passed since verification started (the reason
         says what was found instead), else still verifying."""
+        if self.check is not HostCheck.VERIFYING:
+            return self.check
         if self.target in found:
             self.check, self.reason = HostCheck.VERIFIED, f"{self.host} resolves"
         elif self.verifying_for(at) >= window:
@@ -71,6 +85,9 @@ class ProvisionedHost(msgspec.Struct, kw_only=True):
             )
         self.updated_at = at
         return self.check
+
+    def fail(self, reason: str, at: datetime) -> None:
+        self.check, self.reason, self.updated_at = HostCheck.FAILED, reason, at
 
     def verifying_for(self, at: datetime) -> float:
         """Seconds since verification started (0 before it did)."""

@@ -59,6 +59,11 @@ class StatusField(enum.StrEnum):
     DNS = "dns_verification_status"
     TLS = "tls_certificate_issuance_status"
     DEPLOYED = "deployed"
+    # A custom domain or hostname of the client became verified or unverified.
+    CUSTOM_HOST = "custom_host"
+    # The sweep found a host's record, Ingress or certificate changed behind the platform's
+    # back, and put it back.
+    DRIFT = "drift"
 
 
 class StatusEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -364,6 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     command(domains, "verify", domains_verify, "check a domain again").add_argument("domain_id")
     command(domains, "list", domains_list, "list the account's domains")
     add_webhook_commands(commands, command, _run, _principal)
+
+    from smarter.entrypoints.cli_hostnames import add_hostname_commands
+
+    add_hostname_commands(commands, command)
     return parser
 
 

@@ -101,6 +101,31 @@ class Settings:
     outbox_poll_seconds: float = 0.5
     # `smarter worker` serves its Prometheus metrics on this port (on `bind_host`); unset: none.
     worker_metrics_port: int | None = None
+    # Route 53's quotas, shared by every worker through Redis: API requests per second (and
+    # how many may be saved up), record changes per second (and burst). 5/s fits any account.
+    route53_requests_per_second: float = 5.0
+    route53_requests_burst: int = 5
+    route53_record_changes_per_second: float = 100.0
+    route53_record_changes_burst: int = 1000
+    # How long record changes wait for others to share their change batch.
+    dns_batch_window_seconds: float = 1.0
+    # Custom hostnames: the name customers' CNAMEs point at (default `custom.<platform zone>`),
+    # and the IPv4 addresses an apex name's A records hold (default: the ingress target, if
+    # it is an address; none means apex names are refused).
+    custom_hostname_target: str | None = None
+    ingress_addresses: tuple[str, ...] = ()
+    # Verified domains and hostnames are checked again this often; after this many failed
+    # checks in a row they are unverified (their custom hosts stop; default hosts keep serving).
+    reverify_seconds: float = 24 * 3600.0
+    reverify_failures: int = 3
+    # A Failed client is tried again this long after it failed (deploying it again retries
+    # at once).
+    failed_retry_seconds: float = 6 * 3600.0
+    # Ready clients whose record, Ingress and certificate the sweep checks each minute.
+    drift_checks_per_sweep: int = 20
+    # Client-side rate of Kubernetes writes (applies, deletes) per worker process.
+    kubernetes_writes_per_second: float = 50.0
+    kubernetes_writes_burst: int = 100
 
     # --- webhooks ---
     # Keys that seal signing secrets in the database (comma-separated, 16+ characters each;
@@ -149,6 +174,22 @@ def _positive(raw: str) -> float:
     if value <= 0:
         raise ValueError(f"{value} must be positive")
     return value
+
+
+def _non_negative(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError(f"{value} must be 0 or more")
+    return value
+
+
+def _addresses(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    found = _list(raw)
+    for address in found:
+        ipaddress.IPv4Address(address)  # ValueError names it
+    return found
 
 
 def _hostname(raw: str) -> str:
@@ -242,6 +283,19 @@ _PARSERS: dict[str, Callable[[str], Any]] = {
     "webhook_retry_window_seconds": _positive,
     "webhook_poll_seconds": _positive,
     "webhook_concurrency": _count,
+    "route53_requests_per_second": _positive,
+    "route53_requests_burst": _count,
+    "route53_record_changes_per_second": _positive,
+    "route53_record_changes_burst": _count,
+    "dns_batch_window_seconds": _non_negative,
+    "custom_hostname_target": _hostname,
+    "ingress_addresses": _addresses,
+    "reverify_seconds": _positive,
+    "reverify_failures": _count,
+    "failed_retry_seconds": _positive,
+    "drift_checks_per_sweep": _count,
+    "kubernetes_writes_per_second": _positive,
+    "kubernetes_writes_burst": _count,
 }
 
 

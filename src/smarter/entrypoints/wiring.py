@@ -44,6 +44,7 @@ from smarter.application import (
     accounts,
     api_keys,
     custom_domains,
+    custom_hostnames,
     history,
     llm_clients,
     manifests,
@@ -66,7 +67,6 @@ from smarter.application.infrastructure import (
     Cluster,
     DnsResolver,
     DnsZones,
-    InfrastructureError,
     JobQueue,
 )
 from smarter.application.llm import ChatModels
@@ -86,6 +86,14 @@ from smarter.application.webhook_ports import (
 from smarter.domain.environments import Environment, Platform
 from smarter.domain.host_router import HostRouter
 from smarter.domain.webhooks import RetrySchedule
+from smarter.entrypoints.provisioning_adapters import (
+    KubernetesWrites,
+    kubernetes_cluster,
+    kubernetes_writes,
+    provisioning_policy,
+    real_certificates,
+    route53_dns_zones,
+)
 from smarter.entrypoints.settings import ConfigurationError, Settings
 
 USE_CASES = (
@@ -117,6 +125,11 @@ USE_CASES = (
     custom_domains.GetCustomDomain,
     custom_domains.RequestDomainVerification,
     custom_domains.DeleteCustomDomain,
+    custom_hostnames.RegisterCustomHostname,
+    custom_hostnames.ListCustomHostnames,
+    custom_hostnames.GetCustomHostname,
+    custom_hostnames.RequestHostnameVerification,
+    custom_hostnames.DeleteCustomHostname,
     manifests.ApplyManifest,
     manifests.GetManifest,
     history.ListChatRequests,
@@ -332,6 +345,10 @@ class ProvisioningProvider(Provider):
         return provisioning_policy(settings)
 
     @provide
+    def hostname_setup(self, policy: ProvisioningPolicy) -> custom_hostnames.HostnameSetup:
+        return custom_hostnames.HostnameSetup.of(policy)
+
+    @provide
     async def job_queue(self, settings: Settings) -> AsyncIterator[JobQueue]:
         if settings.redis_url:
             from saq.queue.redis import RedisQueue
@@ -352,12 +369,12 @@ class ProvisioningProvider(Provider):
         return SqlOutboxRelay(sessions, queue)
 
     @provide
-    def dns_zones(self, settings: Settings) -> DnsZones:
+    async def dns_zones(self, settings: Settings) -> AsyncIterator[DnsZones]:
         if settings.environment is Environment.LOCAL:
-            return MemoryDnsZones()
-        from smarter.adapters.route53_dns_zones import Route53DnsZones, route53_client
-
-        return Route53DnsZones(route53_client(settings.aws_region, settings.route53_endpoint_url))
+            yield MemoryDnsZones()
+            return
+        async with route53_dns_zones(settings) as zones:
+            yield zones
 
     @provide
     def dns_resolver(self, settings: Settings, zones: DnsZones) -> DnsResolver:
@@ -368,25 +385,27 @@ class ProvisioningProvider(Provider):
         return DnspythonResolver(settings.dns_nameservers)
 
     @provide
-    def cluster(self, settings: Settings) -> Cluster:
-        if settings.environment is Environment.LOCAL:
-            return MemoryCluster()
-        from smarter.adapters.kubernetes_cluster import KubernetesCluster, kubernetes_api_client
-
-        return KubernetesCluster(
-            kubernetes_api_client(settings.kubernetes_api_url, token=settings.kubernetes_token),
-            settings.kubernetes_namespace,
-            settings.ingress_class,
-            settings.ingress_annotations,
-            settings.ingress_service_name,
-            settings.ingress_service_port,
-        )
+    def kubernetes_writes(self, settings: Settings) -> KubernetesWrites:
+        return kubernetes_writes(settings)
 
     @provide
-    def certificates(self, settings: Settings, clock: Clock, zones: DnsZones) -> Certificates:
+    def cluster(self, settings: Settings, writes: KubernetesWrites) -> Cluster:
+        if settings.environment is Environment.LOCAL:
+            return MemoryCluster()
+        return kubernetes_cluster(settings, writes)
+
+    @provide
+    def certificates(
+        self,
+        settings: Settings,
+        clock: Clock,
+        zones: DnsZones,
+        resolver: DnsResolver,
+        writes: KubernetesWrites,
+    ) -> Certificates:
         if settings.environment is Environment.LOCAL:
             return InstantCertificates(clock)
-        return real_certificates(settings, zones)
+        return real_certificates(settings, zones, resolver, writes)
 
     @provide
     def failures(self) -> ProviderFailures:
@@ -475,59 +494,6 @@ class WebhookProvider(Provider):
 
 def _private_webhooks_allowed(settings: Settings) -> bool:
     return settings.environment is Environment.LOCAL or settings.webhook_allow_private_addresses
-
-
-def provisioning_policy(settings: Settings) -> ProvisioningPolicy:
-    return ProvisioningPolicy(
-        ingress_target=settings.ingress_target,
-        platform_zone=settings.platform_zone or settings.platform.base_api_domain,
-        verification_window_seconds=settings.dns_verification_window_seconds,
-        first_retry_seconds=settings.provisioning_first_retry_seconds,
-        max_retry_seconds=settings.provisioning_max_retry_seconds,
-    )
-
-
-def real_certificates(settings: Settings, zones: DnsZones) -> Certificates:
-    """cert-manager `Certificate` objects, or ACME DNS-01 done by the worker itself."""
-    if settings.certificate_issuer == "acme":
-        from smarter.adapters.acme_certificates import AcmeCertificates
-        from smarter.adapters.certificate_stores import certificate_store_from
-        from smarter.adapters.kubernetes_cluster import kubernetes_api_client
-
-        async def zone_for(domain: str) -> str:
-            # The closest enclosing zone: the platform's for default hosts, the customer's
-            # (verified, so the only one of that name the platform serves) for custom hosts.
-            labels = domain.removeprefix("*.").split(".")
-            for start in range(len(labels) - 1):
-                zone = await zones.find_zone(".".join(labels[start:]))
-                if zone is not None:
-                    return zone.id
-            raise InfrastructureError(f"no hosted zone holds {domain}")
-
-        store = certificate_store_from(
-            settings.certificate_store,
-            lambda: kubernetes_api_client(
-                settings.kubernetes_api_url, token=settings.kubernetes_token
-            ),
-            settings.kubernetes_namespace,
-        )
-        return AcmeCertificates(
-            settings.acme_directory_url,
-            zones,
-            zone_for,
-            store,
-            email=settings.acme_email,
-            ca_bundle=settings.acme_ca_bundle,
-        )
-    from smarter.adapters.cert_manager_certificates import CertManagerCertificates
-    from smarter.adapters.kubernetes_cluster import kubernetes_api_client
-
-    return CertManagerCertificates(
-        kubernetes_api_client(settings.kubernetes_api_url, token=settings.kubernetes_token),
-        settings.kubernetes_namespace,
-        settings.cert_manager_issuer,
-        settings.cert_manager_issuer_kind,
-    )
 
 
 def make_container(settings: Settings, *overrides: Provider) -> AsyncContainer:

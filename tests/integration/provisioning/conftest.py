@@ -1,7 +1,10 @@
 """Route 53 and DNS for the provisioning tests, over the real protocols.
 
-- `moto_endpoint` (session): the URL of moto's server on loopback (HTTP).
-- `route53_client` (session): a boto3 Route 53 client on it (us-east-1, dummy credentials).
+- `route53_server` (session): moto's Route 53 on loopback (`Route53Process`): the platform's
+  port records every request where it arrives; tests refuse requests through it.
+- `moto_endpoint` (session): the URL of that recorded port (the platform's endpoint).
+- `route53_client` (session): a boto3 Route 53 client on its unrecorded port (us-east-1, dummy
+  credentials), for what the tests themselves read and write.
 - `dns_zones` (function): `Route53DnsZones` on that client.
 - `dns_server` (session): a `ZoneDnsServer` on 127.0.0.1 answering from moto's zones; a test
   calls `dns_server.delegate(domain, zone_id)` to play the registrar, and should
@@ -30,7 +33,8 @@ from smarter.adapters.route53_dns_zones import Route53DnsZones
 from smarter.adapters.route53_dns_zones import route53_client as make_client
 from smarter.application.infrastructure import HostedZone
 from tests.support.dns_server import ZoneDnsServer
-from tests.support.moto_server import TEST_CREDENTIALS, start_moto_server
+from tests.support.moto_server import TEST_CREDENTIALS
+from tests.support.route53_server import Route53Process
 
 AWS_REGION = "us-east-1"
 
@@ -51,15 +55,21 @@ def _no_real_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server, url = start_moto_server()
-    yield url
-    server.stop()
+def route53_server() -> Iterator[Route53Process]:
+    # A process of its own: the arrival times it records are not held back by the test's
+    # threads (the DNS server, the Kubernetes stand-in) competing for this interpreter.
+    with Route53Process() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
-def route53_client(moto_endpoint: str, _no_real_aws: None) -> Any:
-    return make_client(AWS_REGION, moto_endpoint, **TEST_CREDENTIALS)
+def moto_endpoint(route53_server: Route53Process) -> str:
+    return route53_server.url
+
+
+@pytest.fixture(scope="session")
+def route53_client(route53_server: Route53Process, _no_real_aws: None) -> Any:
+    return make_client(AWS_REGION, route53_server.direct_url, **TEST_CREDENTIALS)
 
 
 @pytest.fixture

@@ -74,10 +74,13 @@ def recording_zones(dns_zones: Route53DnsZones) -> RecordingZones:
 
 
 def zone_for(*zones: tuple[str, str]) -> Any:
-    async def find(domain: str) -> str:
-        return next(zone_id for name, zone_id in zones if domain.endswith("." + name))
+    """Challenges written at their own names, in the zone that holds them."""
 
-    return find
+    async def place(record_name: str) -> tuple[str, str]:
+        zone_id = next(zone_id for name, zone_id in zones if record_name.endswith("." + name))
+        return zone_id, record_name
+
+    return place
 
 
 @pytest.fixture

@@ -3,24 +3,32 @@ is kinder than the real service: repeated caller references, by-name pagination,
 
 from __future__ import annotations
 
+import os
 import socket
 import time
+import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from smarter.adapters.route53_dns_zones import (
-    Route53DnsZones,
-    normalize_name,
-    quote_txt,
-    unquote_txt,
-)
+from smarter.adapters.request_budgets import LocalRequestBudget, RedisRequestBudget
+from smarter.adapters.route53_dns_zones import Route53DnsZones
 from smarter.adapters.route53_dns_zones import (
     route53_client as make_route53_client,
 )
-from smarter.application.infrastructure import DnsRecord, InfrastructureError
+from smarter.adapters.route53_records import normalize_name, quote_txt, unquote_txt
+from smarter.application.infrastructure import (
+    DnsChangeRejected,
+    DnsRecord,
+    HostedZone,
+    InfrastructureError,
+    RecordChange,
+)
 from tests.support.moto_server import TEST_CREDENTIALS
+from tests.support.route53_server import Route53Process
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _error(code: str, status: int = 400, message: str = "") -> ClientError:
@@ -419,3 +427,114 @@ def test_txt_values_round_trip_through_route53_quoting() -> None:
     for value in ("", "plain", 'with "quotes" and \\', "y" * 600):
         assert unquote_txt(quote_txt(value)) == value
     assert quote_txt("y" * 300).count('"') == 4  # two strings of at most 255 characters
+
+
+# --- change batches, budgets and throttling, counted at the server ---
+
+
+def recorded_client(server: Route53Process) -> Any:
+    return make_route53_client("us-east-1", server.url, **TEST_CREDENTIALS)
+
+
+class RecordingBudget:
+    def __init__(self) -> None:
+        self.reserved = 0
+        self.penalties: list[float] = []
+
+    def take(self, cost: float = 1.0) -> None:
+        self.reserved += 1
+
+    def penalize(self, seconds: float) -> None:
+        self.penalties.append(seconds)
+
+
+async def test_a_change_batch_goes_out_as_one_request_and_reports_whether_it_is_live(
+    route53_server: Route53Process, route53_client: Any, delegated_zone: HostedZone
+) -> None:
+    zones = Route53DnsZones(
+        make_route53_client("us-east-1", route53_server.url, **TEST_CREDENTIALS)
+    )
+    since = time.monotonic()
+    changes = [
+        RecordChange(
+            action="UPSERT",
+            record=DnsRecord(name=f"h{i}.{delegated_zone.name}", type="A", values=("10.0.0.1",)),
+        )
+        for i in range(20)
+    ]
+
+    submitted = await zones.apply(delegated_zone.id, changes)
+
+    assert submitted.in_sync  # moto applies at once
+    assert len(route53_server.operations("ChangeResourceRecordSets", since)) == 1
+    assert len(route53_server.record_changes(since)) == 20
+    stored = {r.name for r in await zones.records(delegated_zone.id)}
+    assert {c.record.name for c in changes} <= stored
+
+
+async def test_a_batch_route53_refuses_as_invalid_is_a_rejection_not_a_provider_error(
+    route53_server: Route53Process, delegated_zone: HostedZone
+) -> None:
+    zones = Route53DnsZones(
+        make_route53_client("us-east-1", route53_server.url, **TEST_CREDENTIALS)
+    )
+    never_written = DnsRecord(name=f"gone.{delegated_zone.name}", type="A", values=("10.0.0.9",))
+
+    with pytest.raises(DnsChangeRejected):
+        await zones.apply(delegated_zone.id, [RecordChange(action="DELETE", record=never_written)])
+
+
+async def test_throttled_requests_back_off_with_jitter_and_push_the_shared_budget_back(
+    route53_server: Route53Process, delegated_zone: HostedZone
+) -> None:
+    budget = RecordingBudget()
+    zones = Route53DnsZones(recorded_client(route53_server), base_delay=0.01, requests=budget)
+    since = time.monotonic()
+    route53_server.refuse_next(2, "Throttling")
+    route53_server.refuse_next(1, "PriorRequestNotComplete")
+
+    zone = await zones.get_zone(delegated_zone.id)
+
+    assert zone is not None and zone.id == delegated_zone.id
+    assert [r.operation for r in route53_server.operations(since=since)] == ["GetHostedZone"] * 4
+    assert budget.reserved == 4  # every attempt takes a token
+    assert len(budget.penalties) == 3 and all(0 <= p <= 0.08 for p in budget.penalties)
+
+
+async def test_a_record_change_budget_counts_each_change_of_a_batch(
+    route53_server: Route53Process, delegated_zone: HostedZone
+) -> None:
+    changes_budget = LocalRequestBudget(rate=10, burst=30, clock=lambda: 100.0)
+    zones = Route53DnsZones(recorded_client(route53_server), record_changes=changes_budget)
+    batch = [
+        RecordChange(
+            action="UPSERT",
+            record=DnsRecord(name=f"c{i}.{delegated_zone.name}", type="A", values=("10.0.0.1",)),
+        )
+        for i in range(25)
+    ]
+
+    await zones.apply(delegated_zone.id, batch)
+
+    # 25 of the 30 saved up are spent: 6 more wait (6 - 5) / 10 s.
+    assert changes_budget.book(6) == pytest.approx(0.1)
+
+
+def test_a_redis_budget_is_shared_by_every_process_on_the_same_key() -> None:
+    from redis import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    key = f"test-budget-{uuid.uuid4().hex}"
+    try:
+        # One token a second: the refill while the test runs is negligible next to that.
+        one = RedisRequestBudget(redis, key, rate=1, burst=2)
+        two = RedisRequestBudget(redis, key, rate=1, burst=2)
+        waits = [one.book(), two.book(), one.book(), two.book()]
+        assert waits[:2] == [0.0, 0.0]
+        assert 0.5 < waits[2] <= 1.0
+        assert waits[2] + 0.5 < waits[3] <= 2.0
+        one.penalize(10.0)
+        assert two.book() > waits[3] + 10.0
+    finally:
+        redis.delete(key)
+        redis.close()

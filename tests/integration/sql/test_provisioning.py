@@ -15,7 +15,7 @@ from smarter.adapters.sql.database import make_engine, make_session_factory
 from smarter.adapters.sql.migrations import alembic_config, upgrade_to_head_async
 from smarter.adapters.sql.rows import Base
 from smarter.adapters.sql.unit_of_work import SqlUnitOfWork
-from smarter.application.jobs import ReconcileClient
+from smarter.application.jobs import FlushDnsChanges, Job, ReconcileClient
 from smarter.application.ports import ClientFilter
 from smarter.application.provisioning import ProviderFailures, ProvisioningJobs, ProvisioningPolicy
 from smarter.domain.custom_domain import CustomDomain
@@ -65,7 +65,7 @@ def a_host(
         certificate_name="wildcard-3141-5926-5359",
         ingress_name="client-example",
         check=HostCheck.VERIFYING,
-        change_id="C1",
+        record_change_id=1,
         verify_started_at=MOMENT,
         updated_at=MOMENT,
     )
@@ -93,7 +93,7 @@ async def test_hosts_and_certificates_read_back_and_are_replaced_by_name(
     await uow.provisioning.save_host(host)
     await uow.provisioning.save_certificate(a_certificate())
     await uow.commit()
-    host.check, host.change_id, host.ingress_applied = HostCheck.VERIFIED, None, True
+    host.check, host.record_change_id, host.ingress_applied = HostCheck.VERIFIED, None, True
     await uow.provisioning.save_host(host)
     await uow.commit()
 
@@ -268,7 +268,7 @@ async def test_the_reconciler_deploys_undeploys_and_deletes_on_the_database(
     cluster = FakeCluster(calls)
     policy = ProvisioningPolicy(ingress_target="ingress.example.com", platform_zone="example.com")
 
-    async def run() -> float | None:
+    async def run(job: Job) -> float | None:
         async with new_uow() as worker:
             jobs = ProvisioningJobs(
                 worker,
@@ -281,9 +281,18 @@ async def test_the_reconciler_deploys_undeploys_and_deletes_on_the_database(
                 policy,
                 ProviderFailures(),
             )
-            return await jobs.run(ReconcileClient(client_id=client.id or 0))
+            return await jobs.run(job)
 
-    assert await run() is None
+    async def flush() -> None:
+        clock.advance(policy.dns_batch_window_seconds)
+        zone_id = next(iter(zones.zones))
+        assert await run(FlushDnsChanges(zone_id=zone_id)) == 0.0  # sent, and live at once
+        assert await run(FlushDnsChanges(zone_id=zone_id)) is None
+
+    reconcile = ReconcileClient(client_id=client.id)
+    assert await run(reconcile) == policy.verification_window_seconds  # woken by its batch
+    await flush()
+    assert await run(reconcile) is None
     async with new_uow() as other:
         assert (await other.clients.get(NUMBER, client.id)).is_provisioned
         assert len(await other.provisioning.hosts_of(client.id)) == 1
@@ -293,7 +302,8 @@ async def test_the_reconciler_deploys_undeploys_and_deletes_on_the_database(
         loaded.request_deletion(MOMENT)
         await api.clients.save(loaded)
         await api.commit()
-    assert await run() is None
+    assert await run(reconcile) is None
+    await flush()
 
     async with new_uow() as other:
         assert await other.clients.find(client.id) is None

@@ -4,10 +4,12 @@ certificates, and the jobs that drive them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
-from smarter.application.jobs import Job
+from smarter.application.jobs import Job, ReconcileClient
 from smarter.application.provisioning import (
     ProviderFailures,
     ProvisioningJobs,
@@ -47,14 +49,45 @@ class Infra:
     async def run(self, job: Job) -> float | None:
         return await self.jobs.run(job)
 
-    async def run_queued(self, limit: int = 20) -> list[float | None]:
-        """Run the jobs the outbox holds (and those they queue) until none is left."""
-        outbox, results = self.world.uow.outbox, list[float | None]()
+    async def run_queued(
+        self, *jobs: Job, for_seconds: float | None = None, limit: int = 200
+    ) -> list[tuple[Job, float | None]]:
+        """Work as the worker does: run `jobs` and those in the outbox, and again each run
+        that asks for time, in order of when they are due (the clock jumps ahead to each),
+        until none is left or the next is due after `for_seconds`; the runs and answers."""
+        clock, outbox = self.world.clock, self.world.uow.outbox
+        start = clock.now()
+        due: dict[Job, datetime] = {}
+
+        def want(job: Job, at: datetime) -> None:
+            if job not in due or at < due[job]:
+                due[job] = at
+
+        for job in jobs:
+            want(job, start)
+        runs: list[tuple[Job, float | None]] = []
         for _ in range(limit):
-            if not outbox.committed:
-                return results
-            results.append(await self.run(outbox.committed.pop(0)))
+            for job in outbox.committed:
+                want(job, clock.now())
+            outbox.committed.clear()
+            if not due:
+                return runs
+            job = min(due, key=lambda j: due[j])
+            at = due.pop(job)
+            if for_seconds is not None and (at - start).total_seconds() > for_seconds:
+                return runs
+            if at > clock.now():
+                clock.advance((at - clock.now()).total_seconds())
+            answer = await self.run(job)
+            runs.append((job, answer))
+            if answer is not None:
+                want(job, clock.now() + timedelta(seconds=answer))
         raise AssertionError("the jobs keep queueing jobs")
+
+    async def reconcile(self, client_id: int, **options: Any) -> list[float | None]:
+        """Run the client's job and whatever it causes; the answers of the client's runs."""
+        job = ReconcileClient(client_id=client_id)
+        return [answer for run, answer in await self.run_queued(job, **options) if run == job]
 
     def client(self, client_id: int) -> LLMClient:
         return self.world.stored(client_id)

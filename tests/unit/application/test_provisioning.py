@@ -10,6 +10,8 @@ import pytest
 
 from smarter.application.infrastructure import DnsRecord
 from smarter.application.jobs import (
+    FlushDnsChanges,
+    FollowCertificate,
     ReconcileClient,
     ReleaseCertificate,
     RenewCertificate,
@@ -54,7 +56,7 @@ async def deployed(infra: Infra, name: str = "example", *, admin: bool = False) 
 
 async def ready(infra: Infra, name: str = "example", *, admin: bool = False) -> int:
     client_id = await deployed(infra, name, admin=admin)
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    assert (await infra.reconcile(client_id))[-1] is None
     assert infra.client(client_id).is_provisioned
     return client_id
 
@@ -62,10 +64,16 @@ async def ready(infra: Infra, name: str = "example", *, admin: bool = False) -> 
 # -- deploy ------------------------------------------------------------------------------------
 
 
-async def test_a_deploy_with_instant_providers_is_ready_after_one_run(infra: Infra) -> None:
+async def test_a_deploy_with_instant_providers_is_ready_once_its_record_batch_is_live(
+    infra: Infra,
+) -> None:
     client_id = await deployed(infra)
 
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    answers = await infra.reconcile(client_id)
+
+    # The first run asks for the record and waits; the batch going live wakes the second.
+    assert answers == [POLICY.verification_window_seconds, None]
+    assert infra.calls.count("zones.apply") == 1
 
     client = infra.client(client_id)
     assert client.is_provisioned
@@ -99,9 +107,10 @@ async def test_an_ipv4_ingress_target_gets_an_a_record(infra: Infra, world: Worl
         policy,
         ProviderFailures(),
     )
+    infra.jobs = jobs
     client_id = await deployed(infra)
 
-    assert await jobs.run(ReconcileClient(client_id=client_id)) is None
+    await infra.reconcile(client_id)
 
     assert infra.records() == {HOST: ("A", ("192.0.2.10",))}
     assert infra.client(client_id).is_provisioned
@@ -113,31 +122,29 @@ async def test_waiting_for_dns_returns_a_delay_and_the_next_run_continues(
     client_id = await deployed(infra)
     infra.resolver.answering = False
 
-    first = await infra.run(ReconcileClient(client_id=client_id))
-    world.clock.advance(30)
-    second = await infra.run(ReconcileClient(client_id=client_id))
+    waiting = await infra.reconcile(client_id, for_seconds=50)
     infra.resolver.answering = True
-    world.clock.advance(30)
-    third = await infra.run(ReconcileClient(client_id=client_id))
+    rest = await infra.reconcile(client_id)
 
-    assert first == POLICY.first_retry_seconds
-    assert second == 30  # about as long again as we have waited
-    assert third is None
+    # Woken by its batch, then about as long again as it has waited since the record was
+    # asked for (a second before the batch went out), from 5 s on.
+    assert waiting[:4] == [POLICY.verification_window_seconds, 5, 6, 12]
+    assert rest == [None]
     assert infra.client(client_id).is_provisioned
-    assert infra.calls.count("zones.upsert") == 1
+    assert infra.calls.count("zones.apply") == 1
 
 
 async def test_a_host_is_not_resolved_before_its_change_is_in_sync(infra: Infra) -> None:
     client_id = await deployed(infra)
     infra.zones.sync_at_once = False
 
-    delay = await infra.run(ReconcileClient(client_id=client_id))
+    await infra.reconcile(client_id, for_seconds=60)
 
-    assert delay is not None
     assert infra.calls.count("resolver.resolve") == 0
+    assert infra.calls.count("zones.is_in_sync") >= 2  # the batch, polled with backoff
     assert infra.client(client_id).dns_verification_status is Dns.VERIFYING
     infra.zones.changes = dict.fromkeys(infra.zones.changes, True)
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    await infra.run_queued(FlushDnsChanges(zone_id=next(iter(infra.zones.zones))))
     assert infra.client(client_id).is_provisioned
 
 
@@ -146,31 +153,30 @@ async def test_a_host_that_never_resolves_to_the_target_fails_after_the_window(
 ) -> None:
     client_id = await deployed(infra)
     infra.resolver.answering = False
-    delays = [await infra.run(ReconcileClient(client_id=client_id))]
+    await infra.reconcile(client_id, for_seconds=1)
     infra.resolver.answering = True
     zone_id = next(iter(infra.zones.zones))
     infra.zones.record_sets[zone_id][(HOST, "CNAME")] = DnsRecord(
         name=HOST, type="CNAME", values=("elsewhere.example.net",)
     )
-    while (delay := delays[-1]) is not None:
-        world.clock.advance(delay)
-        delays.append(await infra.run(ReconcileClient(client_id=client_id)))
+    started = world.clock.now()
+    delays = await infra.reconcile(client_id)
 
     client = infra.client(client_id)
     assert client.dns_verification_status is Dns.FAILED
     assert client.tls_certificate_issuance_status is Tls.NO_CERTIFICATE
     reason = world.uow.clients.events_by_client[client_id][-1].reason
     assert HOST in reason and "elsewhere.example.net" in reason and "600 s" in reason
-    assert sum(d or 0 for d in delays) <= POLICY.verification_window_seconds + 1
+    assert delays[-1] is None
+    took = (world.clock.now() - started).total_seconds()
+    assert took <= POLICY.verification_window_seconds + 1
     assert infra.cluster.ingresses == {}
 
 
 async def test_deploying_a_failed_client_again_retries_it(infra: Infra, world: World) -> None:
     client_id = await deployed(infra)
     infra.resolver.answering = False
-    await infra.run(ReconcileClient(client_id=client_id))
-    world.clock.advance(POLICY.verification_window_seconds)
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    assert (await infra.reconcile(client_id))[-1] is None
     assert infra.client(client_id).dns_verification_status is Dns.FAILED
     infra.resolver.answering = True
 
@@ -189,21 +195,21 @@ async def test_deploying_a_failed_client_again_retries_it(infra: Infra, world: W
 # -- certificates ------------------------------------------------------------------------------
 
 
-async def test_a_pending_certificate_is_never_ordered_twice(infra: Infra, world: World) -> None:
+async def test_a_pending_certificate_is_never_ordered_twice_and_wakes_its_clients_once_issued(
+    infra: Infra, world: World
+) -> None:
     infra.certificates.issue_at_once = False
     client_id = await deployed(infra)
 
-    delays = []
-    for _ in range(3):
-        delays.append(await infra.run(ReconcileClient(client_id=client_id)))
-        world.clock.advance(10)
+    runs = await infra.run_queued(ReconcileClient(client_id=client_id), for_seconds=60)
 
-    assert all(delay is not None for delay in delays)
+    follows = [answer for job, answer in runs if isinstance(job, FollowCertificate)]
+    assert len(follows) >= 4 and all(answer is not None for answer in follows)
     assert len(infra.certificates.orders) == 1
     assert infra.client(client_id).tls_certificate_issuance_status is Tls.REQUESTED
     assert infra.cluster.ingresses == {}  # no Ingress without its certificate
     infra.certificates.issue(USER_WILDCARD)
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    await infra.run_queued(FollowCertificate(name=USER_WILDCARD), for_seconds=0)
     assert infra.client(client_id).is_provisioned
     assert INGRESS in infra.cluster.ingresses
 
@@ -211,7 +217,7 @@ async def test_a_pending_certificate_is_never_ordered_twice(infra: Infra, world:
 async def test_a_failed_certificate_fails_the_client_with_the_reason(infra: Infra) -> None:
     infra.certificates.issue_at_once = False
     client_id = await deployed(infra)
-    await infra.run(ReconcileClient(client_id=client_id))
+    await infra.reconcile(client_id, for_seconds=2)
     infra.certificates.fail(USER_WILDCARD, "too many certificates for example.com")
 
     assert await infra.run(ReconcileClient(client_id=client_id)) is None
@@ -260,13 +266,16 @@ async def test_a_certificate_is_renewed_at_two_thirds_of_its_lifetime_once(
     client_id = await ready(infra)
     infra.certificates.issue_at_once = False
 
+    def renewals() -> list[RenewCertificate]:
+        return [job for job in world.uow.outbox.committed if isinstance(job, RenewCertificate)]
+
     world.clock.advance(timedelta(days=59).total_seconds())
     await infra.run(SweepProvisioning())
-    assert world.uow.outbox.committed == []
+    assert renewals() == []
 
     world.clock.advance(timedelta(days=1, seconds=1).total_seconds())
     await infra.run(SweepProvisioning())
-    assert world.uow.outbox.committed == [RenewCertificate(name=USER_WILDCARD)]
+    assert renewals() == [RenewCertificate(name=USER_WILDCARD)]
     first = await infra.run(RenewCertificate(name=USER_WILDCARD))
     second = await infra.run(RenewCertificate(name=USER_WILDCARD))
     assert first is not None and second is not None
@@ -288,7 +297,7 @@ async def test_undeploy_tears_everything_down_and_resets_the_statuses(
     client_id = await ready(infra)
 
     await UndeployLLMClient(world.uow, world.clock)(world.user, client_id)
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    assert await infra.reconcile(client_id) == [None]
 
     client = infra.client(client_id)
     assert client.dns_verification_status is Dns.NOT_VERIFIED
@@ -323,7 +332,12 @@ async def test_renaming_a_deployed_client_removes_the_old_hosts_artifacts(
     client_id = await ready(infra)
 
     await UpdateLLMClient(world.uow, world.clock)(world.user, client_id, {"name": "renamed"})
-    assert await infra.run_queued() == [None]
+    assert (await infra.run_queued())[-1][1] is None
+    # The old record's DELETE and the new one's UPSERT went out in one batch.
+    assert [[c.action for c in batch] for batch in infra.zones.batches] == [
+        ["UPSERT"],
+        ["DELETE", "UPSERT"],
+    ]
 
     new_host = HOST.replace("example.", "renamed.", 1)
     assert infra.records() == {new_host: ("CNAME", (TARGET,))}
@@ -366,13 +380,11 @@ async def test_a_crash_at_any_step_then_a_rerun_converges_without_duplicates(
     infra.calls.crash_at = crash_at
 
     with contextlib.suppress(Crash):
-        await infra.run(ReconcileClient(client_id=client_id))
+        await infra.reconcile(client_id)
     infra.calls.crash_at = None
-    # A crash between claiming a certificate order and placing it waits out the claim.
-    for _ in range(10):
-        if (delay := await infra.run(ReconcileClient(client_id=client_id))) is None:
-            break
-        infra.world.clock.advance(delay)
+    # The rerun: the outbox and the sweep bring back whatever the crash interrupted. A
+    # crash between claiming a certificate order and placing it waits out the claim.
+    await infra.run_queued(ReconcileClient(client_id=client_id), SweepProvisioning())
 
     assert infra.client(client_id).is_provisioned
     assert len(infra.records()) == 1
@@ -385,11 +397,12 @@ async def test_a_crash_at_any_step_then_a_rerun_converges_without_duplicates(
 
 async def test_a_provider_error_is_retried_with_growing_delays(infra: Infra) -> None:
     client_id = await deployed(infra)
-    infra.calls.fail_next("zones.upsert", times=3)
+    infra.calls.fail_next("zones.apply", times=3)
 
-    delays = [await infra.run(ReconcileClient(client_id=client_id)) for _ in range(4)]
+    runs = await infra.run_queued(ReconcileClient(client_id=client_id))
 
-    assert delays == [5, 10, 20, None]
+    flushes = [answer for job, answer in runs if isinstance(job, FlushDnsChanges)]
+    assert flushes[:4] == [POLICY.dns_batch_window_seconds, 5, 10, 20]
     assert infra.client(client_id).is_provisioned
 
 
@@ -419,16 +432,18 @@ async def test_the_sweep_queues_what_lags_its_desired_state(infra: Infra, world:
     assert ReleaseCertificate(name="orphan") in queued
 
 
-async def test_a_change_of_mind_during_a_run_asks_for_another_run_at_once(
+async def test_a_change_of_mind_during_a_run_is_reconciled_by_the_run_it_queued(
     infra: Infra, world: World
 ) -> None:
     client_id = await deployed(infra)
-    infra.calls.hooks["certificates.request"] = lambda: setattr(
-        world.uow.clients.rows[client_id], "deployed", False
-    )
 
-    assert await infra.run(ReconcileClient(client_id=client_id)) == 0.0
-    assert await infra.run(ReconcileClient(client_id=client_id)) is None
+    def undeploy_meanwhile() -> None:  # what the undeploy use case stores and queues
+        world.uow.clients.rows[client_id].deployed = False
+        world.uow.outbox.committed.append(ReconcileClient(client_id=client_id))
+
+    infra.calls.hooks["certificates.request"] = undeploy_meanwhile
+
+    await infra.reconcile(client_id)
 
     assert infra.records() == {} and infra.cluster.ingresses == {}
     assert infra.client(client_id).dns_verification_status is Dns.NOT_VERIFIED

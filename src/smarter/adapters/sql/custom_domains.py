@@ -36,6 +36,7 @@ def domain_of(row: CustomDomainRow, account_number: str) -> CustomDomain:
         name_servers=tuple(row.name_servers),
         is_verified=row.is_verified,
         last_verification=None if report is None else msgspec.convert(report, VerificationReport),
+        failures=row.failures,
     )
 
 
@@ -88,12 +89,15 @@ class SqlCustomDomains:
         """Store the changes; Conflict when it becomes verified after another account's did."""
         if domain.id is None:
             raise NotFound("the custom domain was never stored")
+        report = domain.last_verification
         changes = CustomDomainRow(
             id=domain.id,
             aws_hosted_zone_id=domain.aws_hosted_zone_id,
             name_servers=list(domain.name_servers),
             is_verified=domain.is_verified,
             last_verification=_report(domain),
+            failures=domain.failures,
+            checked_at=None if report is None else report.checked_at,
         )
         was_verified = await self._session.scalar(
             select(CustomDomainRow.is_verified).where(CustomDomainRow.id == domain.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, false, or_, select, true, update
+from sqlalchemy import exists, false, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -18,9 +18,11 @@ from smarter.adapters.sql.repositories import (
 )
 from smarter.adapters.sql.rows import (
     CustomDomainRow,
+    CustomHostnameRow,
     LLMClientRow,
     ManagedCertificateRow,
     ProvisionedHostRow,
+    StatusEventRow,
     utc_now,
 )
 from smarter.adapters.sql.webhooks import certificate_accounts, publish
@@ -43,10 +45,11 @@ _HOST_FIELDS = (
     "target",
     "certificate_name",
     "ingress_name",
-    "change_id",
+    "record_change_id",
     "verify_started_at",
     "reason",
     "ingress_applied",
+    "checked_at",
 )
 _CERTIFICATE_FIELDS = ("requested_at", "not_before", "not_after", "renew_after", "renewing")
 
@@ -172,6 +175,18 @@ class SqlProvisioningRecords:
         )
         return list(ids)
 
+    async def clients_waiting_for(self, certificate: str) -> list[int]:
+        ids = await self._session.scalars(
+            select(ProvisionedHostRow.llm_client_id)
+            .where(
+                ProvisionedHostRow.certificate_name == certificate,
+                ProvisionedHostRow.ingress_applied == false(),
+            )
+            .distinct()
+            .order_by(ProvisionedHostRow.llm_client_id)
+        )
+        return list(ids)
+
     async def _certificate_row(self, name: str) -> ManagedCertificateRow | None:
         return await self._certificates.get_one_or_none(
             ManagedCertificateRow.name == name,
@@ -202,6 +217,21 @@ class SqlProvisioningRecords:
             CustomDomainRow.id == client.custom_domain_id,
             CustomDomainRow.is_verified == true(),
         ) & ~exists().where(host.llm_client_id == client.id, host.role == HostRole.CUSTOM.value)
+        hostname, verified_hostname = CustomHostnameRow, CustomHostnameRow.is_verified == true()
+        hostname_missing = exists().where(
+            hostname.llm_client_id == client.id,
+            verified_hostname,
+            ~exists().where(host.host == hostname.hostname),
+        )
+        hostname_stale = exists().where(
+            host.llm_client_id == client.id,
+            host.role == HostRole.HOSTNAME.value,
+            ~exists().where(
+                hostname.hostname == host.host,
+                hostname.llm_client_id == client.id,
+                verified_hostname,
+            ),
+        )
         deploying = (
             (client.deployed == true())
             & (dns != DnsVerificationStatus.FAILED.value)
@@ -211,6 +241,8 @@ class SqlProvisioningRecords:
                 tls != TlsCertificateIssuanceStatus.ISSUED.value,
                 unfinished_host,
                 custom_host_missing,
+                hostname_missing,
+                hostname_stale,
             )
         )
         tearing_down = (client.deployed == false()) & or_(
@@ -277,6 +309,52 @@ class SqlProvisioningRecords:
             select(CustomDomainRow.id)
             .where(CustomDomainRow.is_verified == false())
             .order_by(CustomDomainRow.id)
+            .limit(limit)
+        )
+        return list(ids)
+
+    async def domains_to_recheck(self, checked_before: datetime, limit: int) -> list[int]:
+        row = CustomDomainRow
+        ids = await self._session.scalars(
+            select(row.id)
+            .where(
+                row.is_verified == true(),
+                or_(row.checked_at.is_(None), row.checked_at < checked_before),
+            )
+            .order_by(row.checked_at.nulls_first(), row.id)
+            .limit(limit)
+        )
+        return list(ids)
+
+    async def clients_to_check_for_drift(self, limit: int) -> list[int]:
+        client, host = LLMClientRow, ProvisionedHostRow
+        last_checked = func.min(func.coalesce(host.checked_at, host.updated_at))
+        ids = await self._session.scalars(
+            select(client.id)
+            .join(host, host.llm_client_id == client.id)
+            .where(
+                client.deployed == true(),
+                client.dns_verification_status == DnsVerificationStatus.VERIFIED.value,
+                client.tls_certificate_issuance_status == TlsCertificateIssuanceStatus.ISSUED.value,
+                host.ingress_applied == true(),
+            )
+            .group_by(client.id)
+            .order_by(last_checked, client.id)
+            .limit(limit)
+        )
+        return list(ids)
+
+    async def failed_clients(self, failed_before: datetime, limit: int) -> list[int]:
+        client, event = LLMClientRow, StatusEventRow
+        failed = or_(
+            client.dns_verification_status == DnsVerificationStatus.FAILED.value,
+            client.tls_certificate_issuance_status == TlsCertificateIssuanceStatus.FAILED.value,
+        )
+        recent = exists().where(event.llm_client_id == client.id, event.at >= failed_before)
+        ids = await self._session.scalars(
+            select(client.id)
+            .where(client.deployed == true(), failed, ~recent)
+            .order_by(client.id)
             .limit(limit)
         )
         return list(ids)

@@ -172,6 +172,9 @@ class CustomDomainRow(Base):
     name_servers: Mapped[list[str]] = mapped_column(JsonB, default=list)
     is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     last_verification: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
+    # Checks of a verified domain: when the last one ran, how many failed in a row.
+    checked_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = _created()
 
     account: Mapped[AccountRow] = _read_only("AccountRow")
@@ -339,11 +342,14 @@ class ProvisionedHostRow(Base):
     certificate_name: Mapped[str] = mapped_column(String(NAME_LENGTH), index=True)
     ingress_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
     check: Mapped[str] = mapped_column(String(STATUS_LENGTH))
-    change_id: Mapped[str | None] = mapped_column(String, default=None)
+    # The dns_changes row of its record's last write, until that change is live.
+    record_change_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     verify_started_at: Mapped[datetime | None] = mapped_column(default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
     ingress_applied: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = _created()
+    # When the sweep last compared its record, Ingress and certificate with what should be.
+    checked_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class ManagedCertificateRow(Base):
@@ -409,3 +415,54 @@ class WebhookAttemptRow(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     error: Mapped[str] = mapped_column(Text, default="")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DnsChangeRow(Base):
+    """A record change waiting for (or sent in) a Route 53 change batch."""
+
+    __tablename__ = "dns_changes"
+    __table_args__ = (Index("ix_dns_changes_zone_state", "zone_id", "state", "id"),)
+
+    id: Mapped[int] = _id()
+    zone_id: Mapped[str] = mapped_column(String)
+    action: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(HOST_LENGTH))
+    type: Mapped[str] = mapped_column(String(16))
+    values: Mapped[list[str]] = mapped_column(JsonB)
+    ttl: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    batch: Mapped[str | None] = mapped_column(String, default=None, index=True)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # Not a foreign key: a change outlives the client it was made for (a teardown's DELETE).
+    llm_client_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    requested_at: Mapped[datetime]
+    settled_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class CustomHostnameRow(Base):
+    """A hostname a customer points at one client by CNAME (or A records at an apex)."""
+
+    __tablename__ = "custom_hostnames"
+    __table_args__ = (
+        # Like custom domains: pending registrations per account, a verified one platform-wide.
+        UniqueConstraint("account_id", "hostname"),
+        Index(
+            "uq_custom_hostnames_verified_hostname",
+            "hostname",
+            unique=True,
+            postgresql_where=text("is_verified"),
+            sqlite_where=text("is_verified = 1"),
+        ),
+    )
+
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = _parent("accounts", index=False)
+    llm_client_id: Mapped[int] = _parent("llm_clients")
+    hostname: Mapped[str] = mapped_column(String(HOST_LENGTH))
+    token: Mapped[str] = mapped_column(String(64))
+    is_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_check: Mapped[dict[str, Any] | None] = mapped_column(JsonB, default=None)
+    checked_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = _created()

@@ -16,6 +16,8 @@ from smarter.adapters.sql.accounts import (
 )
 from smarter.adapters.sql.api_keys import SqlAPIKeys
 from smarter.adapters.sql.custom_domains import SqlCustomDomains
+from smarter.adapters.sql.custom_hostnames import SqlCustomHostnames
+from smarter.adapters.sql.dns_changes import SqlDnsChanges
 from smarter.adapters.sql.history import SqlConversations, SqlRequestHistory
 from smarter.adapters.sql.llm_clients import SqlLLMClients
 from smarter.adapters.sql.outbox import SqlOutbox
@@ -74,12 +76,20 @@ class SqlUnitOfWork:
         return SqlCustomDomains(self.session)
 
     @cached_property
+    def hostnames(self) -> SqlCustomHostnames:
+        return SqlCustomHostnames(self.session)
+
+    @cached_property
     def outbox(self) -> SqlOutbox:
         return SqlOutbox(self.session)
 
     @cached_property
     def provisioning(self) -> SqlProvisioningRecords:
         return SqlProvisioningRecords(self.session)
+
+    @cached_property
+    def dns_changes(self) -> SqlDnsChanges:
+        return SqlDnsChanges(self.session)
 
     @cached_property
     def history(self) -> SqlRequestHistory:

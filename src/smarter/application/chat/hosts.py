@@ -80,9 +80,12 @@ async def _client_of(uow: UnitOfWork, host: ResolvedHost) -> LLMClient | None:
         return await uow.clients.find_by_host(
             AccountNumber(host.account_number), host.llm_client_name
         )
+    name = host.host.rpartition(":")[0] or host.host
+    hostname = await uow.hostnames.find_verified(name)  # a custom hostname, by CNAME
+    if hostname is not None:
+        return await uow.clients.find(hostname.client_id)
     # `<name>.<domain>`, where the name is one label (an admin's client) or two (anyone
     # else's, `example.user123`): at most two lookups, whatever the number of domains.
-    name = host.host.rpartition(":")[0] or host.host
     labels = name.split(".")
     for split in (1, 2):
         if len(labels) - split < 2:

@@ -41,6 +41,7 @@ from smarter.entrypoints.http.auth import (
 from smarter.entrypoints.http.chat_page import CONSOLE_PAGE_ROUTES
 from smarter.entrypoints.http.client_hosts import create_client_host_app
 from smarter.entrypoints.http.custom_domains import CustomDomainsController
+from smarter.entrypoints.http.custom_hostnames import CustomHostnamesController
 from smarter.entrypoints.http.errors import EXCEPTION_HANDLERS
 from smarter.entrypoints.http.health import healthz, metrics, readyz
 from smarter.entrypoints.http.history import HistoryController
@@ -87,6 +88,7 @@ def console_api() -> Router:
             LLMClientsController,
             APIKeysController,
             CustomDomainsController,
+            CustomHostnamesController,
             ManifestsController,
             HistoryController,
             SandboxController,
