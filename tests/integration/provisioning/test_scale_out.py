@@ -39,13 +39,11 @@ from smarter.application import accounts, llm_clients
 from smarter.domain.account_number import AccountNumber
 from smarter.domain.llm_client import LLMClientSpec
 from tests.integration.provisioning.test_worker_end_to_end import (  # noqa: F401 (fixtures)
-    PYTHON,
-    Platform,
     kubernetes_api,
     platform,
     postgres_url,
-    until,
 )
+from tests.integration.provisioning.worker_platform import PYTHON, Platform, until
 from tests.support.openai_server import OpenAITestServer
 
 RATE_LIMIT = 20
@@ -213,7 +211,8 @@ async def test_two_web_and_two_worker_processes_serve_one_platform(
     await until(all_ready, HANG_GUARD, f"{DEPLOYS} deploys to be ready")
     print(f"{DEPLOYS} deploys ready on two workers after {time.monotonic() - started:.1f} s")
     hosts = [(await p.client(pr, cid)).default_host for pr, cid in clients]
-    assert [p.proxy.upserts_of(h) for h in hosts] == [1] * DEPLOYS
+    upserts = p.route53_server.upserts()
+    assert [upserts[h] for h in hosts] == [1] * DEPLOYS
     applies = Counter(r.path for r in p.kubernetes.requests_to("PATCH", "Ingress")[patches_before:])
     assert len(applies) == DEPLOYS and set(applies.values()) == {1}
     jobs = []
