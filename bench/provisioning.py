@@ -44,6 +44,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.support.route53_server import REQUEST_LOG, Route53Process  # noqa: E402
+
 from smarter.adapters.sql.migrations import upgrade_to_head  # noqa: E402
 from smarter.application import accounts, llm_clients  # noqa: E402
 from smarter.domain.account_number import AccountNumber  # noqa: E402
@@ -55,7 +57,6 @@ from smarter.entrypoints.wiring import make_container  # noqa: E402
 PYTHON = sys.executable
 POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/0"
-REQUEST_LOG = "/__smarter/requests"
 NAMESPACE = "smarter"
 INGRESS_TARGET = "203.0.113.7"
 
@@ -173,19 +174,10 @@ def run(
     aws = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
     os.environ.update(aws)
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTER_")}
-    route53_port, dns_port, kubernetes_port = free_port(), free_port(), free_port()
-    route53_url = f"http://127.0.0.1:{route53_port}"
+    dns_port, kubernetes_port = free_port(), free_port()
     kubernetes_url = f"http://127.0.0.1:{kubernetes_port}"
-    spawn(
-        running,
-        logs,
-        "route53",
-        "tests.support.route53_server",
-        route53_port,
-        "--propagation-seconds",
-        propagation,
-        env=base_env,
-    )
+    route53 = Route53Process(propagation_seconds=propagation).start()
+    route53_url, direct_url = route53.url, route53.direct_url
     spawn(
         running,
         logs,
@@ -196,7 +188,6 @@ def run(
         1.0,
         env=base_env,
     )
-    direct_url = _direct_url(logs / "route53.log")
     spawn(
         running,
         logs,
@@ -207,7 +198,6 @@ def run(
         direct_url,
         env=base_env,
     )
-    wait_for(f"{direct_url}{REQUEST_LOG}")
     wait_for(f"{kubernetes_url}{REQUEST_LOG}")
 
     root = f"b{uuid.uuid4().hex[:8]}.test"
@@ -248,11 +238,11 @@ def run(
         time.sleep(2.0)  # the DNS server has picked up the platform's zone
         started = time.monotonic()
         deployed, ready = asyncio.run(_deploy_all(settings, clients_made, started))
+        kubernetes = get_json(f"{kubernetes_url}{REQUEST_LOG}")
+        return _result(clients, account_count, deployed, ready, started, route53, kubernetes)
     finally:
         asyncio.run(_forget_redis(settings["SMARTER_QUEUE_NAME"], settings["SMARTER_REDIS_PREFIX"]))
-    route53 = get_json(f"{direct_url}{REQUEST_LOG}")
-    kubernetes = get_json(f"{kubernetes_url}{REQUEST_LOG}")
-    return _result(clients, account_count, deployed, ready, started, route53, kubernetes)
+        route53.stop()
 
 
 def _profile(pid: int, output: str) -> None:
@@ -274,16 +264,6 @@ def _profile(pid: int, output: str) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-
-
-def _direct_url(log: Path) -> str:
-    for _ in range(300):
-        if log.exists():
-            for line in log.read_text().splitlines():
-                if line.startswith("Route 53 (direct):"):
-                    return line.split(":", 1)[1].strip()
-        time.sleep(0.1)
-    raise RuntimeError(f"the Route 53 stand-in did not start (see {log})")
 
 
 async def _deploy_all(
@@ -397,29 +377,12 @@ def _result(
     deployed: float,
     ready: float,
     started: float,
-    route53: dict[str, object],
+    route53: Route53Process,
     kubernetes: dict[str, object],
 ) -> Result:
-    times = sorted(
-        float(at)
-        for at, _ in route53["requests"]
-        if float(at) >= started  # type: ignore[attr-defined]
-    )
-    operations = Counter(
-        op
-        for at, op in route53["requests"]
-        if float(at) >= started  # type: ignore[attr-defined]
-    )
-    busiest, first = 0, 0
-    for last, at in enumerate(times):
-        while at - times[first] >= 1.0:
-            first += 1
-        busiest = max(busiest, last - first + 1)
-    upserts = Counter(
-        name
-        for action, name, _ in route53["record_changes"]
-        if action == "UPSERT"  # type: ignore[attr-defined]
-    )
+    seen = route53.operations(since=started)
+    operations = Counter(request.operation for request in seen)
+    upserts = route53.upserts(since=started)
     ingress_writes = Counter(
         path.rsplit("/", 1)[-1]
         for method, path in kubernetes["requests"]  # type: ignore[attr-defined]
@@ -437,8 +400,8 @@ def _result(
         accounts=account_count,
         deploy_seconds=deployed,
         ready_seconds=ready,
-        route53_requests=len(times),
-        busiest_second=busiest,
+        route53_requests=len(seen),
+        busiest_second=route53.busiest_second(since=started),
         budget=int(settings.route53_requests_burst + settings.route53_requests_per_second),
         change_batches=operations["ChangeResourceRecordSets"],
         get_change=operations["GetChange"],

@@ -2,8 +2,10 @@
 at a fraction of the lifetime, deletion when the last host using it is gone.
 
 The `managed_certificates` record keeps what was ordered and when, so that a pending order
-survives restarts; the issuer's own status is asked every time, so that a certificate deleted
-behind the platform's back is ordered again.
+survives restarts. The issuer's own status is asked while an order is pending, and when the
+caller checks for drift (a certificate deleted behind the platform's back is then ordered
+again); a certificate the record holds ready is trusted otherwise, so that a thousand clients
+sharing a wildcard do not ask the issuer a thousand times.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ async def ensure_certificate(
     *,
     retry_failed: bool,
     renew: bool = False,
+    check_issuer: bool = True,
 ) -> ManagedCertificate:
     """Order the certificate if there is none (or it failed and `retry_failed`), renew it when
     due and `renew` (the certificate's own job), and record what the issuer says.
@@ -31,6 +34,13 @@ async def ensure_certificate(
     workers reconciling clients that share a wildcard never order it twice."""
     records, now = p.uow.provisioning, p.clock.now()
     record = await records.certificate(name)
+    if (
+        record is not None
+        and record.phase is CertificatePhase.READY
+        and not (renew or check_issuer)
+        and tuple(record.hosts) == tuple(hosts)
+    ):
+        return record
     status = await p.certificates.status(name)
     retry = status.state is CertificateState.FAILED and retry_failed
     if status.state is CertificateState.ABSENT or (retry and not (record and record.renewing)):

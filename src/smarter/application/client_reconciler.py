@@ -80,8 +80,10 @@ class ClientReconciler:
         client.settle_dns(dns.status, dns.reason, p.clock.now(), serving=self._serving)
         wait = dns_wait
         if dns.status is Dns.VERIFIED:
-            tls, wait = await self._certify(client, hosts)
+            tls, wait = await self._certify(client, hosts, check_issuer=check_drift)
             client.settle_tls(tls.status, tls.reason, p.clock.now(), serving=self._serving)
+        for host in hosts.values():  # every step of this run, in its one commit
+            await p.uow.provisioning.save_host(host)
         await p.uow.clients.save_statuses(client)
         await p.uow.commit()
         # A change of the customer's mind while this ran was queued as one more run of this
@@ -149,7 +151,6 @@ class ClientReconciler:
                     p, want.zone_id, "UPSERT", record_of(want), client.id
                 )
             want.check, want.verify_started_at, want.updated_at = HostCheck.VERIFYING, now, now
-            await p.uow.provisioning.save_host(want)
             hosts[name] = want
             written.append(name)
         if written:
@@ -169,7 +170,6 @@ class ClientReconciler:
                 # A record not live yet: its batch wakes this client; the wait is a safety net.
                 live = found is not None
                 waits.append(p.backoff(host.verify_started_at, window) if live else window)
-            await p.uow.provisioning.save_host(host)
         verdict = dns_verdict(hosts.values())
         return verdict, (min(waits) if verdict.waits and waits else None)
 
@@ -189,7 +189,7 @@ class ClientReconciler:
     # -- TLS and Ingress ---------------------------------------------------------------------
 
     async def _certify(
-        self, client: LLMClient, hosts: dict[str, ProvisionedHost]
+        self, client: LLMClient, hosts: dict[str, ProvisionedHost], *, check_issuer: bool
     ) -> tuple[TlsVerdict, float | None]:
         """Order (or follow) the hosts' certificates and apply the Ingress of every host whose
         certificate is ready; the verdict, and when to look again if it waits."""
@@ -198,14 +198,17 @@ class ClientReconciler:
         certificates: dict[str, ManagedCertificate] = {}
         for name in sorted({h.certificate_name for h in hosts.values()}):
             certificates[name] = await ensure_certificate(
-                p, name, self._certificate_hosts[name], retry_failed=retry_failed
+                p,
+                name,
+                self._certificate_hosts[name],
+                retry_failed=retry_failed,
+                check_issuer=check_issuer,
             )
         for host in hosts.values():
             ready = certificates[host.certificate_name].phase is CertificatePhase.READY
             if ready and not host.ingress_applied:
                 await p.cluster.apply_ingress(self._ingress(client, host))
                 host.ingress_applied, host.updated_at = True, now
-                await p.uow.provisioning.save_host(host)
         verdict = tls_verdict(certificates.values(), hosts)
         pending = [c.name for c in certificates.values() if c.phase is CertificatePhase.PENDING]
         for name in pending:  # followed by one job, which wakes this client when it is issued

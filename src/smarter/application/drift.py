@@ -40,8 +40,7 @@ async def repair_drift(
             certificates[name] = (await p.certificates.status(name)).state
             if certificates[name] is not CertificateState.READY:
                 repaired.append(f"certificate {name} was {certificates[name]}: ordered again")
-        host.checked_at = now
-        await p.uow.provisioning.save_host(host)
+        host.checked_at = now  # stored with the reconcile run's other steps
     return repaired
 
 

@@ -103,3 +103,19 @@ async def test_a_failed_client_is_tried_again_on_a_slow_schedule(infra: Infra) -
     await sweep(infra, after=POLICY.failed_retry_seconds)
     assert infra.client(client_id).is_provisioned
     assert ReconcileClient(client_id=client_id) not in infra.world.uow.outbox.committed
+
+
+async def test_a_certificate_deleted_behind_the_platforms_back_is_ordered_again(
+    infra: Infra,
+) -> None:
+    client_id = await deployed(infra)
+    await infra.reconcile(client_id)
+    (name,) = list(infra.certificates.certificates)
+    del infra.certificates.certificates[name]
+
+    await sweep(infra)
+
+    assert name in infra.certificates.certificates
+    assert len(infra.certificates.orders) == 2
+    event = infra.world.uow.clients.events_by_client[client_id][-1]
+    assert f"certificate {name} was absent: ordered again" in event.reason
